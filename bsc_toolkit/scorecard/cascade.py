@@ -1,0 +1,76 @@
+"""Cascading: department scorecards whose objectives support the corporate ones.
+
+A child scorecard names its ``parent`` and, per objective, the parent
+objectives it ``supports``. :func:`check_cascade` reports parent objectives that
+no child supports, child objectives that support nothing, and references to
+parent objectives that do not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .findings import Finding, Findings
+from .model import Scorecard
+
+__all__ = ["check_cascade", "load_parent"]
+
+
+def load_parent(child: Scorecard, base_dir: str | None = None) -> Scorecard | None:
+    """Load the scorecard named by ``child.parent`` (a path relative to ``base_dir`` or an example name)."""
+    from pathlib import Path
+
+    from .io import load_scorecard
+
+    if not child.parent:
+        return None
+    p = Path(child.parent)
+    if base_dir is not None and not p.is_absolute() and (Path(base_dir) / p).exists():
+        p = Path(base_dir) / p
+    return load_scorecard(p)
+
+
+def check_cascade(parent: Scorecard, children: Scorecard | Sequence[Scorecard]) -> Findings:
+    """Check how one or more child scorecards support a parent scorecard.
+
+    Returns findings:
+
+    * ``unknown-parent-objective`` (error): a child objective supports an id the parent lacks;
+    * ``unsupported-parent-objective`` (warning): no child objective supports it;
+    * ``unaligned-child-objective`` (warning): a child objective supports nothing in the parent.
+
+    Examples
+    --------
+    >>> from bsc_toolkit.scorecard import load_example, check_cascade
+    >>> f = check_cascade(load_example("software"), load_example("software_engineering"))
+    >>> f.ok
+    True
+    """
+    kids = [children] if isinstance(children, Scorecard) else list(children)
+    parent_ids = {o.id for o in parent.objectives}
+    supported: set[str] = set()
+    out: list[Finding] = []
+    for child in kids:
+        for o in child.objectives:
+            if not o.supports:
+                out.append(Finding(
+                    "unaligned-child-objective", "warning",
+                    f"'{o.name}' in '{child.name}' supports no objective of '{parent.name}'",
+                    "name the parent objective(s) it supports in `supports`, or question whether it belongs on this scorecard",
+                    f"{child.name}:{o.id}"))
+            for ref in o.supports:
+                if ref not in parent_ids:
+                    out.append(Finding(
+                        "unknown-parent-objective", "error",
+                        f"'{o.id}' in '{child.name}' supports '{ref}', which is not an objective of '{parent.name}'",
+                        f"use one of: {', '.join(sorted(parent_ids))}", f"{child.name}:{o.id}"))
+                else:
+                    supported.add(ref)
+    for o in parent.objectives:
+        if o.id not in supported:
+            out.append(Finding(
+                "unsupported-parent-objective", "warning",
+                f"no child objective supports '{o.name}' ({o.perspective.label})",
+                "add a department objective that supports it, or confirm it is delivered at corporate level",
+                f"{parent.name}:{o.id}"))
+    return Findings.of(out, title=f"Cascade of '{parent.name}'")

@@ -1,0 +1,297 @@
+"""Loading and saving scorecard files (YAML or JSON) with located errors.
+
+Every problem is reported with the file, the path inside the document
+(``objectives[3].kpis[0].direction``) and, for YAML, the line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .._io import atomic_write
+from ..errors import Problem, ScorecardError
+from .model import Scorecard, reference_problems
+
+__all__ = ["dump_yaml", "load_scorecard", "parse_scorecard", "save_scorecard", "scorecard_from_data"]
+
+
+# --------------------------------------------------------------------- YAML
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys (YAML silently keeps the last)."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}'", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _line_index(node: yaml.Node | None) -> dict[tuple, int]:
+    """Map every path (tuple of keys and indices) in a composed YAML tree to its 1-based line."""
+    index: dict[tuple, int] = {}
+
+    def walk(n: yaml.Node, path: tuple) -> None:
+        index[path] = n.start_mark.line + 1
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = k.value if isinstance(k, yaml.ScalarNode) else str(k)
+                # the key's own line is where the problem is for a missing/unknown value
+                index[(*path, key)] = k.start_mark.line + 1
+                walk(v, (*path, key))
+                index[(*path, key)] = k.start_mark.line + 1
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                walk(v, (*path, i))
+
+    if node is not None:
+        walk(node, ())
+    return index
+
+
+def _format_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _parse_path(path: str) -> tuple:
+    parts: list[Any] = []
+    for chunk in path.replace("]", "").split("."):
+        pieces = chunk.split("[")
+        if pieces[0]:
+            parts.append(pieces[0])
+        parts.extend(int(p) for p in pieces[1:])
+    return tuple(parts)
+
+
+def _line_for(lines: dict[tuple, int], loc: tuple) -> int | None:
+    loc = tuple(loc)
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get(()) if lines else None
+
+
+_TYPE_HINTS = {
+    "extra_forbidden": "unknown key '{key}' (allowed here: {allowed})",
+    "missing": "required key '{key}' is missing",
+}
+
+
+def _allowed_keys(data: Any, loc: tuple) -> str:
+    """The keys a model accepts at ``loc`` (for 'unknown key' messages)."""
+    from .model import KPI, Generator, Initiative, Link, Objective, Thresholds
+
+    models = {
+        (): Scorecard,
+        ("objectives",): Objective,
+        ("objectives", "kpis"): KPI,
+        ("objectives", "kpis", "thresholds"): Thresholds,
+        ("links",): Link,
+        ("initiatives",): Initiative,
+        ("generator",): Generator,
+    }
+    shape = tuple(p for p in loc[:-1] if not isinstance(p, int))
+    model = models.get(shape)
+    if model is None:
+        return "?"
+    names = [f.alias or name for name, f in model.model_fields.items()]
+    return ", ".join(names)
+
+
+def _describe(err: dict[str, Any], data: Any) -> str:
+    loc = tuple(err.get("loc", ()))
+    typ = err.get("type", "")
+    key = loc[-1] if loc else ""
+    if typ == "extra_forbidden":
+        return f"unknown key '{key}' (allowed here: {_allowed_keys(data, loc)})"
+    if typ == "missing":
+        return f"required key '{key}' is missing"
+    if typ in ("literal_error", "enum"):
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"`{key}` must be one of {expected}, got {err.get('input')!r}"
+    msg = err.get("msg", "invalid value")
+    if "input" in err and typ not in ("bsc_reference", "model_type", "dict_type"):
+        inp = err["input"]
+        if not isinstance(inp, (dict, list)):
+            return f"{msg}, got {inp!r}"
+    return msg
+
+
+def _pydantic_problems(exc: ValidationError, data: Any, lines: dict[tuple, int]) -> list[Problem]:
+    problems: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err.get("loc", ()))
+        # pydantic puts union/enum branches into loc; keep only document keys
+        loc = tuple(p for p in loc if isinstance(p, int) or not str(p).startswith(("function-", "lax-", "json-")))
+        if err.get("type") == "bsc_reference":
+            ctx = err.get("ctx", {})
+            loc = (*loc, *_parse_path(ctx.get("path", "")))
+            message = ctx.get("message", err.get("msg", ""))
+        else:
+            message = _describe(err, data)
+        problems.append(Problem(_format_path(loc), message, _line_for(lines, loc)))
+    return problems
+
+
+def scorecard_from_data(
+    data: Any, *, file: str | None = None, lines: dict[tuple, int] | None = None
+) -> Scorecard:
+    """Validate plain data (from YAML, JSON or an LLM) into a :class:`Scorecard`.
+
+    Raises
+    ------
+    ScorecardError
+        With every problem located (path and, when ``lines`` is given, line).
+    """
+    lines = lines or {}
+    if not isinstance(data, dict):
+        kind = type(data).__name__ if data is not None else "an empty document"
+        raise ScorecardError([Problem("", f"expected a mapping with 'name' and 'objectives' at the top, got {kind}", 1 if lines else None)], file)
+    try:
+        return Scorecard.model_validate(data)
+    except ValidationError as exc:
+        problems = _pydantic_problems(exc, data, lines)
+        if any(p.message and e.get("type") == "bsc_reference" for p, e in zip(problems, exc.errors(), strict=False)):
+            # collect every cross-reference problem, not just the first one
+            try:
+                sc = Scorecard.model_validate(data, context={"skip_references": True})
+            except ValidationError:
+                pass
+            else:
+                problems = [
+                    Problem(path, msg, _line_for(lines, _parse_path(path)))
+                    for path, msg in reference_problems(sc)
+                ]
+        raise ScorecardError(problems, file) from None
+
+
+def parse_scorecard(text: str, *, file: str | None = None, format: str | None = None) -> Scorecard:
+    """Parse YAML or JSON text into a :class:`Scorecard` (JSON is YAML, so YAML is the default)."""
+    fmt = (format or "yaml").lower()
+    if fmt == "json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ScorecardError([Problem("", f"malformed JSON: {exc.msg} (column {exc.colno})", exc.lineno)], file) from None
+        return scorecard_from_data(data, file=file, lines=_json_lines(text))
+    try:
+        node = yaml.compose(text, Loader=_UniqueKeyLoader)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = exc.problem or exc.context or "malformed YAML"
+        raise ScorecardError([Problem("", f"malformed YAML: {what}", line)], file) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - other parser errors
+        raise ScorecardError([Problem("", f"malformed YAML: {exc}")], file) from None
+    return scorecard_from_data(data, file=file, lines=_line_index(node))
+
+
+def _json_lines(text: str) -> dict[tuple, int]:
+    # JSON is a subset of YAML 1.2 in practice; use the YAML composer for line numbers.
+    try:
+        return _line_index(yaml.compose(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:
+        return {}
+
+
+def load_scorecard(path: str | os.PathLike[str]) -> Scorecard:
+    """Load a scorecard from a YAML or JSON file, or a shipped example by name.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.yaml``/``.yml``/``.json`` file, or the name of a shipped example
+        (see :func:`bsc_toolkit.scorecard.list_examples`).
+
+    Raises
+    ------
+    ScorecardError
+        When the file is missing, malformed or inconsistent; the message names
+        the file, the place inside it and the line.
+
+    Examples
+    --------
+    >>> from bsc_toolkit.scorecard import load_scorecard
+    >>> sc = load_scorecard("retail")
+    >>> sc.name
+    'Northwind Retail'
+    """
+    p = Path(path)
+    if not p.exists():
+        from .examples import example_path, list_examples
+
+        if str(path) in list_examples():
+            p = example_path(str(path))
+        else:
+            raise ScorecardError(
+                [Problem("", f"file not found (and not a shipped example: {', '.join(list_examples())})")],
+                str(path),
+            )
+    if p.is_dir():
+        raise ScorecardError([Problem("", "is a folder; expected a .yaml or .json scorecard file")], str(path))
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScorecardError([Problem("", f"not UTF-8 text ({exc.reason} at byte {exc.start})")], str(path)) from None
+    fmt = "json" if p.suffix.lower() == ".json" else "yaml"
+    return parse_scorecard(text, file=str(path), format=fmt)
+
+
+def dump_yaml(sc: Scorecard) -> str:
+    """YAML text of a scorecard, keys in file order, unset fields omitted."""
+    return yaml.dump(
+        sc.to_dict(),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
+    # short lists of scalars (lags, supports) read best inline: lags: [0, 1]
+    flow = len(data) <= 6 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(str, _represent_str)
+
+
+def save_scorecard(sc: Scorecard, path: str | os.PathLike[str]) -> Path:
+    """Write a scorecard atomically; ``.json`` gives JSON, anything else YAML."""
+    p = Path(path)
+    text = sc.to_json() if p.suffix.lower() == ".json" else dump_yaml(sc)
+    return atomic_write(p, text)
