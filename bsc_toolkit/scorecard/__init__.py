@@ -19,7 +19,15 @@ from .model import (
     Thresholds,
     scorecard_json_schema,
 )
-from .scoring import STATUS_COLOURS, KPIStatus, RollUp, ScoreReport, kpi_status, score, status_for_score
+from .scoring import (
+    STATUS_COLOURS,
+    KPIStatus,
+    RollUp,
+    ScoreReport,
+    kpi_status,
+    score,
+    status_for_score,
+)
 
 __all__ = [
     "KPI", "LINT_RULES", "PERSPECTIVE_ORDER", "STATUS_COLOURS", "Finding", "Findings", "Generator",

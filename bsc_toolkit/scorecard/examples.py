@@ -27,7 +27,7 @@ def list_examples() -> list[str]:
 def example_path(name: str) -> Path:
     """Path of a shipped example's YAML file."""
     if name not in list_examples():
-        from ..errors import ScorecardError, Problem
+        from ..errors import Problem, ScorecardError
 
         raise ScorecardError([Problem("", f"no example named '{name}' (available: {', '.join(list_examples())})")])
     return Path(str(resources.files(__package__).joinpath(_DIR, f"{name}.yaml")))

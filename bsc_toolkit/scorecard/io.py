@@ -130,6 +130,9 @@ def _describe(err: dict[str, Any], data: Any) -> str:
     if typ in ("literal_error", "enum"):
         expected = err.get("ctx", {}).get("expected", "")
         return f"`{key}` must be one of {expected}, got {err.get('input')!r}"
+    if typ == "string_pattern_mismatch":
+        return (f"`{key}` must be an identifier (letters, digits and underscores, not starting with a "
+                f"digit, e.g. 'customer_retention'), got {err.get('input')!r}")
     msg = err.get("msg", "invalid value")
     if "input" in err and typ not in ("bsc_reference", "model_type", "dict_type"):
         inp = err["input"]
