@@ -1,0 +1,259 @@
+"""Evidence overlay: how each verdict is drawn, and matching evidence to the scorecard.
+
+The evidence comes from :func:`bsc_toolkit.evidence.validate` (an object with
+``to_dict()``), as a dict in the documented JSON format
+(``docs/evidence-format.md``) or as the path of that JSON file. Links are
+matched to the scorecard by ``from``/``to`` as written in the scorecard, and
+failing that by their KPIs; evidence about links the scorecard does not have is
+ignored with a warning.
+
+Colour is never the only cue: every verdict also has its own line style,
+arrowhead and label text. The colours are from the Okabe–Ito palette, which
+stays distinguishable for the common forms of colour blindness.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataError
+
+__all__ = ["EDGE_STYLES", "VERDICTS", "EdgeStyle", "LinkEvidence", "Overlay", "read_evidence"]
+
+#: verdicts an evidence link can have, plus "untested" (in the scorecard, not in the evidence)
+VERDICTS: tuple[str, ...] = ("supported", "contradicted", "not_supported", "insufficient_data", "untested")
+
+
+@dataclass(frozen=True)
+class EdgeStyle:
+    """How one kind of arrow is drawn, and how the legend explains it."""
+
+    colour: str
+    style: str
+    arrowhead: str
+    legend: str
+    tag: str = ""  # short text added to the edge label, so colour is never the only cue
+
+
+#: Okabe–Ito colours: blue #0072B2, vermillion #D55E00, bluish green #009E73,
+#: reddish purple #CC79A7, grey; each kind also has its own line style / arrowhead / tag
+EDGE_STYLES: dict[str, EdgeStyle] = {
+    "hypothesis": EdgeStyle("#4d4d4d", "solid", "normal", "hypothesised cause-and-effect link"),
+    "supported": EdgeStyle("#0072B2", "solid", "normal",
+                           "supported: expected sign, significant after FDR (thicker = larger effect)"),
+    "contradicted": EdgeStyle("#D55E00", "solid", "tee",
+                              "contradicted: significant, opposite sign (bar head, \u2717)", "\u2717"),
+    "not_supported": EdgeStyle("#8c8c8c", "solid", "empty",
+                               "not supported: not significant after FDR (hollow head, n.s.)", "n.s."),
+    "insufficient_data": EdgeStyle("#8c8c8c", "dotted", "odot",
+                                   "insufficient data: no verdict (dotted, circle head)", "no verdict"),
+    "untested": EdgeStyle("#b3b3b3", "dotted", "none", "untested: not in the evidence file (dotted, no head)",
+                          "untested"),
+    "candidate": EdgeStyle("#009E73", "dashed", "vee",
+                           "candidate link found in the data, not hypothesised (dashed, exploratory)",
+                           "candidate?"),
+    "reverse": EdgeStyle("#CC79A7", "solid", "diamond",
+                         "reverse direction stronger than hypothesised (\u21c4 reverse?, diamond tail)",
+                         "\u21c4 reverse?"),
+    "supports": EdgeStyle("#6b6b6b", "dashed", "empty", "supports an objective of the parent scorecard"),
+}
+
+
+@dataclass(frozen=True)
+class LinkEvidence:
+    """The evidence drawn on one scorecard link."""
+
+    verdict: str
+    estimate: float | None = None
+    standardized: float | None = None
+    lags: tuple[int, ...] = ()
+    q_value: float | None = None
+    reason: str = ""
+    reverse: dict[str, Any] | None = None
+
+
+@dataclass
+class Overlay:
+    """Evidence matched to a scorecard's links (keyed by (from, to) as written)."""
+
+    links: dict[tuple[str, str], LinkEvidence] = field(default_factory=dict)
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    source: str = ""
+
+
+def _num(x: Any) -> float | None:
+    if x is None or isinstance(x, bool):
+        return None
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def read_evidence(evidence: Any) -> tuple[dict[str, Any], str]:
+    """Return the evidence as a plain dict (JSON format) and a description of where it came from.
+
+    Parameters
+    ----------
+    evidence : Evidence, dict or path
+        An object with ``to_dict()``, a dict in the ``bsc-evidence/1`` format, or a JSON file.
+
+    Raises
+    ------
+    DataError
+        When the file is missing or not JSON, or the content is not evidence.
+
+    Examples
+    --------
+    >>> data, src = read_evidence({"format": "bsc-evidence/1", "links": []})
+    >>> data["links"], src
+    ([], '<dict>')
+    """
+    src = "<dict>"
+    if isinstance(evidence, (str, os.PathLike)):
+        p = Path(evidence)
+        src = str(p)
+        if not p.is_file():
+            raise DataError("evidence file not found (expected the JSON written by `bsc validate --json`)",
+                            file=src)
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DataError(f"evidence file is not valid JSON: {exc}", file=src) from None
+    elif isinstance(evidence, Mapping):
+        data = dict(evidence)
+    elif hasattr(evidence, "to_dict"):
+        src = f"<{type(evidence).__name__}>"
+        data = evidence.to_dict()
+    else:
+        raise DataError(
+            f"`evidence` must be an Evidence object, a dict in the bsc-evidence/1 format or a path "
+            f"to the JSON file, got {type(evidence).__name__}"
+        )
+    if not isinstance(data, Mapping):
+        raise DataError(f"evidence must be a JSON object, got {type(data).__name__}", file=src)
+    fmt = data.get("format")
+    if not (isinstance(fmt, str) and fmt.startswith("bsc-evidence/")):
+        raise DataError(f"`format` must be 'bsc-evidence/1', got {fmt!r}", file=src)
+    links = data.get("links", [])
+    if not isinstance(links, list) or not all(isinstance(x, Mapping) for x in links):
+        raise DataError("`links` must be a list of objects", file=src)
+    sugg = data.get("suggestions", []) or []
+    if not isinstance(sugg, list) or not all(isinstance(x, Mapping) for x in sugg):
+        raise DataError("`suggestions` must be a list of objects", file=src)
+    return dict(data), src
+
+
+def build_overlay(scorecard: Any, evidence: Any) -> Overlay:
+    """Match evidence to the scorecard's links and suggestions to its KPIs."""
+    data, src = read_evidence(evidence)
+    ov = Overlay(source=src)
+    if data.get("scorecard") and data["scorecard"] != scorecard.name:
+        ov.warnings.append(
+            f"evidence {src} is for scorecard '{data['scorecard']}', the map is of '{scorecard.name}'"
+        )
+
+    def kpi_of(x: str) -> str | None:
+        try:
+            return scorecard.kpi_for(x).id
+        except KeyError:
+            return None
+
+    by_key = {(lk.source, lk.target): lk for lk in scorecard.links}
+    by_kpis: dict[tuple[str | None, str | None], tuple[str, str]] = {}
+    for lk in scorecard.links:
+        by_kpis.setdefault((kpi_of(lk.source), kpi_of(lk.target)), lk.key)
+
+    for i, raw in enumerate(data.get("links", [])):
+        f, t = raw.get("from"), raw.get("to")
+        key: tuple[str, str] | None = (f, t) if (f, t) in by_key else None
+        if key is None:
+            key = by_kpis.get((raw.get("from_kpi"), raw.get("to_kpi"))) if raw.get("from_kpi") else None
+        if key is None:
+            ov.warnings.append(
+                f"evidence {src}: links[{i}] {f} -> {t} is not a link of scorecard '{scorecard.name}'; ignored"
+            )
+            continue
+        verdict = raw.get("verdict")
+        if verdict not in VERDICTS[:-1]:
+            ov.warnings.append(
+                f"evidence {src}: links[{i}] {f} -> {t} has verdict {verdict!r}, expected one of "
+                f"{', '.join(VERDICTS[:-1])}; drawn as untested"
+            )
+            verdict = "untested"
+        lr = raw.get("long_run") or {}
+        method = raw.get("method") or {}
+        lags = method.get("lags") or [tm.get("lag") for tm in raw.get("terms") or [] if isinstance(tm, Mapping)]
+        lags_t = tuple(sorted({int(x) for x in lags if isinstance(x, (int, float)) and not isinstance(x, bool)}))
+        ov.links[key] = LinkEvidence(
+            verdict=verdict,
+            estimate=_num(lr.get("estimate") if isinstance(lr, Mapping) else None),
+            standardized=_num(raw.get("standardized_effect")),
+            lags=lags_t,
+            q_value=_num(raw.get("q_value")),
+            reason=str(raw.get("reason") or ""),
+        )
+
+    kpi_ids = {k.id for k in scorecard.kpis}
+    for i, s in enumerate(data.get("suggestions", []) or []):
+        kind = s.get("kind")
+        fk, tk = s.get("from_kpi"), s.get("to_kpi")
+        if kind == "reverse":
+            target = by_kpis.get((fk, tk)) or by_kpis.get((tk, fk))
+            if target is None:
+                ov.warnings.append(
+                    f"evidence {src}: suggestions[{i}] (reverse) {fk} <-> {tk} matches no link of the "
+                    f"scorecard; ignored"
+                )
+                continue
+            le = ov.links.get(target) or LinkEvidence("untested")
+            ov.links[target] = LinkEvidence(**{**le.__dict__, "reverse": dict(s)})
+        elif kind == "candidate":
+            missing = [x for x in (fk, tk) if x not in kpi_ids]
+            if missing:
+                ov.warnings.append(
+                    f"evidence {src}: suggestions[{i}] (candidate) names KPI(s) {', '.join(map(str, missing))} "
+                    f"that are not in scorecard '{scorecard.name}'; ignored"
+                )
+                continue
+            if scorecard.objective_of(fk).id == scorecard.objective_of(tk).id:
+                ov.warnings.append(
+                    f"evidence {src}: suggestions[{i}] (candidate) {fk} -> {tk} lies inside one objective; "
+                    f"not drawn"
+                )
+                continue
+            ov.candidates.append(dict(s))
+        else:
+            ov.warnings.append(f"evidence {src}: suggestions[{i}] has unknown kind {kind!r}; ignored")
+    return ov
+
+
+def effect_label(estimate: float | None, lags: tuple[int, ...]) -> str:
+    """``+0.42 (L1)``, ``-0.31 (L0,1)``; an empty string without an estimate.
+
+    Examples
+    --------
+    >>> effect_label(0.4213, (1,))
+    '+0.42 (L1)'
+    >>> effect_label(-0.5, (0, 1))
+    '-0.50 (L0,1)'
+    """
+    if estimate is None:
+        return ""
+    lag = f" (L{','.join(str(x) for x in lags)})" if lags else ""
+    return f"{estimate:+.2f}{lag}"
+
+
+def pen_width(standardized: float | None) -> float:
+    """Line width from |standardized effect|: 1.2 for none/0, up to 5 at |0.8| or more."""
+    if standardized is None:
+        return 1.2
+    return round(1.2 + 3.8 * min(abs(standardized), 0.8) / 0.8, 2)
