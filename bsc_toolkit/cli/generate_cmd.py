@@ -1,0 +1,93 @@
+"""bsc generate: draft a scorecard from a strategy brief, with an LLM or offline."""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "generate"
+HELP = "draft a scorecard from a strategy brief (offline KPI library or any OpenAI-compatible LLM)"
+DESCRIPTION = """\
+Draft a Balanced Scorecard from a strategy brief and write it as YAML (or JSON for
+a .json output). The brief is a YAML file (organisation, sector, mission, vision,
+themes, constraints, n_kpis), a Markdown/text file, or the name of a bundled brief
+(--list-briefs).
+
+Which generator runs:
+  --provider auto     (default) an LLM when OPENAI_API_KEY or OPENAI_BASE_URL (or
+                      --base-url) is set, otherwise the offline generator
+  --provider offline  the curated KPI library, chosen by TF-IDF similarity to the
+                      brief: deterministic, no network, lint-clean
+  --provider openai   any OpenAI-compatible server: OpenAI, Azure OpenAI, Ollama,
+                      vLLM, LM Studio (model from --model or BSC_LLM_MODEL)
+The API key is read from OPENAI_API_KEY only (never a command-line argument, so it
+does not end up in shell history). The scorecard records which generator made it.
+
+With --parent the scorecard is a department scorecard cascading from the parent:
+every objective names the parent objectives it supports.
+
+Examples:
+  bsc generate --brief demo -o scorecard.yaml                 # bundled brief, offline
+  bsc generate --brief brief.md --critique review.md --okrs okrs.yaml -o sc.yaml
+  bsc generate --brief retail_it --parent retail -o it.yaml   # cascade from an example
+  OPENAI_API_KEY=... bsc generate --brief brief.yaml --model gpt-4o-mini -o sc.yaml
+  bsc generate --brief brief.yaml --base-url http://localhost:11434/v1 --model llama3.1 -o sc.yaml
+  bsc generate --list-briefs
+"""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--brief", metavar="FILE", help="brief file (.yaml/.md/.txt) or bundled brief name")
+    p.add_argument("-o", "--out", metavar="OUT", help="scorecard file to write (.yaml or .json)")
+    p.add_argument("--provider", choices=("auto", "offline", "openai"), default="auto",
+                   help="generator to use (default: auto)")
+    p.add_argument("--base-url", metavar="URL", help="OpenAI-compatible base URL (default: OPENAI_BASE_URL)")
+    p.add_argument("--model", metavar="NAME", help="model name (default: BSC_LLM_MODEL or gpt-4o-mini)")
+    p.add_argument("--parent", metavar="FILE", help="parent scorecard (file or example name) to cascade from")
+    p.add_argument("--max-repairs", type=int, default=3, metavar="N",
+                   help="times an invalid LLM answer is sent back for correction (default 3)")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per LLM request (default 60)")
+    p.add_argument("--retries", type=int, default=3, metavar="N",
+                   help="retries of timeouts, connection errors, 429 and 5xx, with backoff (default 3)")
+    p.add_argument("--critique", metavar="OUT.md", help="also write a critique of the scorecard (Markdown)")
+    p.add_argument("--okrs", metavar="OUT", help="also write OKRs derived from it (.yaml, .json or .md)")
+    p.add_argument("--okr-start", default="2026Q1", metavar="YYYYQn", help="first OKR quarter (default 2026Q1)")
+    p.add_argument("--list-briefs", action="store_true", help="list the bundled briefs and exit")
+
+
+def run(args: argparse.Namespace) -> int:
+    from .._io import atomic_write
+    from ..generate import critique, derive_okrs, generate_scorecard, list_briefs, load_brief
+    from ..scorecard import lint, save_scorecard
+
+    if args.list_briefs:
+        for name in list_briefs():
+            b = load_brief(name)
+            print(f"{name:<14} {b.scorecard_name} ({b.sector or 'sector from text'})")
+        return 0
+    if not args.brief or not args.out:
+        raise SystemExit("bsc generate: error: --brief and -o/--out are required (or --list-briefs)")
+    brief = load_brief(args.brief)
+    sc = generate_scorecard(
+        brief, provider=args.provider, model=args.model, base_url=args.base_url, parent=args.parent,
+        max_repairs=args.max_repairs, timeout=args.timeout, retries=args.retries,
+    )
+    # everything is computed before anything is written: a failure leaves existing files alone
+    review = critique(sc) if args.critique else None
+    okrs = derive_okrs(sc, start=args.okr_start) if args.okrs else None
+    save_scorecard(sc, args.out)
+    gen = sc.generator
+    if gen is not None and gen.name == "openai":
+        used = f"the LLM generator (model {gen.model} at {gen.provider_url})"
+    else:
+        used = "the offline generator (bsc-toolkit KPI library; no LLM configured or requested)"
+    findings = lint(sc)
+    print(f"Generated '{sc.name}' with {used}: {len(sc.objectives)} objectives, {len(sc.kpis)} KPIs, "
+          f"{len(sc.links)} links -> {args.out}")
+    print(findings.summary.splitlines()[0])
+    if review is not None:
+        atomic_write(args.critique, review)
+        print(f"Critique -> {args.critique}")
+    if okrs is not None:
+        okrs.save(args.okrs)
+        print(f"OKRs ({okrs.quarters[0]}-{okrs.quarters[-1]}) -> {args.okrs}")
+    return 0

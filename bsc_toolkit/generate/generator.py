@@ -1,0 +1,207 @@
+"""``generate_scorecard``: a scorecard from a brief, with an LLM or offline.
+
+With an LLM the model is asked for structured output with the scorecard's own JSON
+Schema; the answer is validated (schema, cross-references, lint, cascade) and, when
+it is invalid, the problems are sent back for a corrected answer, at most
+``max_repairs`` times.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import os
+import re
+from typing import Any
+
+from ..errors import GenerationError, ScorecardError
+from ..scorecard import Scorecard, check_cascade, lint, scorecard_json_schema
+from ..scorecard.io import load_scorecard, scorecard_from_data
+from .brief import Brief, as_brief
+from .llm import LLMConfig, chat, resolve_config
+from .offline import DEFAULT_N_KPIS, generate_offline
+from .prompts import render
+
+__all__ = ["generate_scorecard", "check_answer", "REPAIR_LINT_CODES"]
+
+log = logging.getLogger("bsc_toolkit.generate")
+
+#: lint findings that make an LLM answer "invalid" and trigger a repair (besides every error)
+REPAIR_LINT_CODES = frozenset({
+    "kpi-count", "perspective-empty", "objectives-per-perspective", "kpis-per-objective",
+    "downward-link", "cycle", "missing-direction",
+})
+
+
+def _resolve_parent(parent: Scorecard | str | os.PathLike[str] | None) -> tuple[Scorecard | None, str | None]:
+    if parent is None:
+        return None, None
+    if isinstance(parent, Scorecard):
+        return parent, parent.name
+    return load_scorecard(parent), str(parent)
+
+
+def generate_scorecard(
+    brief: Brief | str | os.PathLike[str] | dict[str, Any],
+    *,
+    provider: str = "auto",
+    model: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    parent: Scorecard | str | os.PathLike[str] | None = None,
+    max_repairs: int = 3,
+    timeout: float = 60.0,
+    retries: int = 3,
+    backoff: float = 1.0,
+) -> Scorecard:
+    """Generate a Balanced Scorecard from a strategy brief.
+
+    Parameters
+    ----------
+    brief : Brief, path, bundled brief name, mapping or text
+        See :func:`load_brief`; free text is accepted as is.
+    provider : {"auto", "offline", "openai"}
+        ``"auto"`` (default) uses an LLM when an API key or base URL is configured
+        (arguments or ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``) and the offline
+        KPI-library generator otherwise. ``"openai"`` means any OpenAI-compatible
+        server: OpenAI, Azure OpenAI, Ollama, vLLM, LM Studio.
+    model, base_url, api_key : str, optional
+        Override ``BSC_LLM_MODEL`` (default ``gpt-4o-mini``), ``OPENAI_BASE_URL``,
+        ``OPENAI_API_KEY``.
+    parent : Scorecard or path, optional
+        Generate a department scorecard that cascades from this one: every objective
+        lists the parent objectives it ``supports``, and ``parent`` is recorded.
+    max_repairs : int
+        How often an invalid LLM answer is sent back with its problems.
+    timeout, retries, backoff : float, int, float
+        Per-request timeout (s), retries of transient failures, first backoff delay (s).
+
+    Returns
+    -------
+    Scorecard
+        With ``generator`` recording what produced it.
+
+    Raises
+    ------
+    GenerationError
+        Naming the provider, the model, the attempts and the last problems.
+
+    Examples
+    --------
+    >>> from bsc_toolkit.generate import generate_scorecard
+    >>> sc = generate_scorecard("demo", provider="offline")
+    >>> sc.generator.name, 15 <= len(sc.kpis) <= 25
+    ('offline', True)
+    """
+    b = as_brief(brief)
+    if max_repairs < 0:
+        raise GenerationError(f"`max_repairs` must be >= 0, got {max_repairs}")
+    par, parent_ref = _resolve_parent(parent)
+    cfg = resolve_config(provider, model=model, base_url=base_url, api_key=api_key,
+                         timeout=timeout, retries=retries, backoff=backoff)
+    if cfg is None:
+        return generate_offline(b, parent=par, parent_ref=parent_ref)
+    return _generate_llm(b, cfg, parent=par, parent_ref=parent_ref, max_repairs=max_repairs)
+
+
+def _parent_lines(parent: Scorecard) -> str:
+    return "\n".join(
+        f"- {o.id} ({o.perspective.value}): {json.dumps(o.name, ensure_ascii=False)}" for o in parent.objectives
+    )
+
+
+def _messages(brief: Brief, parent: Scorecard | None) -> list[dict[str, str]]:
+    cascade = ""
+    if parent is not None:
+        cascade = render("cascade", parent_name=parent.name, parent_objectives=_parent_lines(parent))
+    user = render("generate", brief=brief.as_text(), n_kpis=brief.n_kpis or DEFAULT_N_KPIS, cascade=cascade)
+    return [{"role": "system", "content": render("system")}, {"role": "user", "content": user}]
+
+
+def response_format() -> dict[str, Any]:
+    """The ``response_format`` asking for the scorecard's JSON Schema (structured output)."""
+    return {"type": "json_schema",
+            "json_schema": {"name": "scorecard", "schema": scorecard_json_schema(), "strict": False}}
+
+
+def _strip_fences(text: str) -> str:
+    m = re.search(r"```(?:json)?\s*\n(.*?)```", text, flags=re.S)
+    if m:
+        return m.group(1)
+    start, end = text.find("{"), text.rfind("}")
+    if text.lstrip().startswith("{") or start < 0:
+        return text
+    return text[start: end + 1]
+
+
+def check_answer(
+    text: str, *, parent: Scorecard | None = None, parent_ref: str | None = None
+) -> tuple[Scorecard | None, list[str]]:
+    """Validate an LLM answer: (scorecard, []) when good, (None, problems) otherwise.
+
+    Checks JSON syntax, the schema and cross-references, lint errors and the lint
+    findings in :data:`REPAIR_LINT_CODES`, and (when cascading) the cascade.
+
+    Examples
+    --------
+    >>> check_answer("not json")[1][0].startswith("the answer is not valid JSON")
+    True
+    """
+    if not text.strip():
+        return None, ["the answer is empty; send the scorecard as one JSON object"]
+    try:
+        data = json.loads(_strip_fences(text))
+    except json.JSONDecodeError as exc:
+        return None, [f"the answer is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]
+    if not isinstance(data, dict):
+        return None, [f"the answer must be a JSON object (a scorecard), got a JSON {type(data).__name__}"]
+    data.pop("generator", None)
+    if parent is not None:
+        data["parent"] = parent_ref or parent.name
+    try:
+        sc = scorecard_from_data(data, file="answer")
+    except ScorecardError as exc:
+        return None, [p.format("answer") for p in exc.problems][:20]
+    problems = [f"lint {f.code} [{f.where}]: {f.message} -> {f.advice}" for f in lint(sc)
+                if f.severity == "error" or f.code in REPAIR_LINT_CODES]
+    if parent is not None:
+        cf = check_cascade(parent, sc)
+        problems += [f"cascade: {f.message} -> {f.advice}" for f in cf.errors]
+        problems += [f"cascade: objective {o.id} lists no parent objective in `supports`"
+                     for o in sc.objectives if not o.supports]
+    return (None, problems) if problems else (sc, [])
+
+
+def _generate_llm(
+    brief: Brief, cfg: LLMConfig, *, parent: Scorecard | None, parent_ref: str | None, max_repairs: int
+) -> Scorecard:
+    messages = _messages(brief, parent)
+    attempts = max_repairs + 1
+    problems: list[str] = []
+    for attempt in range(1, attempts + 1):
+        answer = chat(cfg, messages, response_format=response_format())
+        sc, problems = check_answer(answer, parent=parent, parent_ref=parent_ref)
+        if sc is not None:
+            created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+            gen = {"name": "openai", "model": cfg.model, "provider_url": cfg.url, "created": created,
+                   "note": f"generated in {attempt} attempt(s); review before use"}
+            return sc.replace(generator=gen)
+        log.warning(cfg.redact(
+            f"{cfg.provider} ({cfg.model}): answer {attempt} of at most {attempts} is invalid "
+            f"({len(problems)} problem(s)); " + ("asking for a correction" if attempt < attempts else "giving up")
+        ))
+        if attempt < attempts:
+            messages += [
+                {"role": "assistant", "content": answer},
+                {"role": "user", "content": render("repair", attempt=attempt,
+                                                   problems="\n".join(f"- {p}" for p in problems))},
+            ]
+    shown = "; ".join(problems[:8]) + (f"; and {len(problems) - 8} more" if len(problems) > 8 else "")
+    raise GenerationError(
+        cfg.redact(f"the model's answers were still invalid after {attempts} attempt(s) "
+                   f"(1 + {max_repairs} repair(s)); last problems: {shown}"),
+        provider=cfg.provider, model=cfg.model,
+    )
+
+

@@ -1,0 +1,275 @@
+"""Talking to any OpenAI-compatible chat-completions server.
+
+The official ``openai`` client is used with ``max_retries=0``: the retry loop is
+here, visible and testable. Timeouts, connection errors, HTTP 429 and 5xx are
+retried with exponential backoff (honouring ``Retry-After``); other HTTP errors
+fail at once. Every message that leaves this module passes through
+:meth:`LLMConfig.redact`, so the API key never appears in an exception, a log
+line or a repr.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import email.utils
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ..errors import GenerationError
+
+__all__ = ["DEFAULT_MODEL", "LLMConfig", "chat", "resolve_config", "retry_delay"]
+
+log = logging.getLogger("bsc_toolkit.generate")
+
+DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def _safe_url(url: str) -> str:
+    """The URL without user info, query or fragment (they may hold secrets)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """Where and how to reach the model. ``api_key`` is never shown (not in repr, not in messages).
+
+    Attributes
+    ----------
+    model : str
+    base_url : str or None
+        ``None`` means the OpenAI API.
+    api_key : str or None
+    timeout : float
+        Seconds per request.
+    retries : int
+        Retries of transient failures (timeouts, connection errors, 429, 5xx) per request.
+    backoff : float
+        First backoff delay in seconds; doubles each retry (``Retry-After`` wins when sent).
+    max_backoff : float
+        Longest single wait, in seconds.
+    """
+
+    model: str
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    timeout: float = 60.0
+    retries: int = 3
+    backoff: float = 1.0
+    max_backoff: float = 30.0
+
+    @property
+    def url(self) -> str:
+        return _safe_url(self.base_url or DEFAULT_BASE_URL)
+
+    @property
+    def provider(self) -> str:
+        """The provider as named in messages: the base URL's host (and port)."""
+        parts = urlsplit(self.url)
+        return parts.netloc or self.url
+
+    def redact(self, text: object) -> str:
+        """``text`` with the API key (and any URL credentials) replaced by ``***``."""
+        s = str(text)
+        secrets = [self.api_key] if self.api_key else []
+        if self.base_url:
+            parts = urlsplit(self.base_url)
+            secrets += [x for x in (parts.password, parts.query) if x]
+        for secret in secrets:
+            if secret and len(secret) >= 4:
+                s = s.replace(secret, "***")
+        return s
+
+    def __repr__(self) -> str:
+        key = "***" if self.api_key else None
+        return f"LLMConfig(model={self.model!r}, url={self.url!r}, api_key={key!r}, timeout={self.timeout})"
+
+
+def resolve_config(
+    provider: str = "auto",
+    *,
+    model: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    timeout: float = 60.0,
+    retries: int = 3,
+    backoff: float = 1.0,
+    max_backoff: float = 30.0,
+) -> LLMConfig | None:
+    """Decide between the offline generator (``None``) and an LLM (an :class:`LLMConfig`).
+
+    Arguments win over the environment: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL`` and
+    ``BSC_LLM_MODEL`` (default model ``gpt-4o-mini``). ``provider="auto"`` uses the LLM
+    when a key or a base URL is configured, and the offline generator otherwise.
+
+    Examples
+    --------
+    >>> resolve_config("offline") is None
+    True
+    >>> cfg = resolve_config("openai", base_url="http://localhost:11434/v1", model="llama3.1")
+    >>> cfg.provider
+    'localhost:11434'
+    """
+    if provider not in ("auto", "offline", "openai"):
+        raise GenerationError(f"`provider` must be one of 'auto', 'offline', 'openai', got {provider!r}")
+    if provider == "offline":
+        return None
+    key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY") or None
+    url = base_url if base_url is not None else os.environ.get("OPENAI_BASE_URL") or None
+    if provider == "auto" and not key and not url:
+        return None
+    if not key and not url:
+        raise GenerationError(
+            "provider 'openai' needs an API key or a base URL: set OPENAI_API_KEY (or pass api_key), "
+            "or point OPENAI_BASE_URL / base_url at a local OpenAI-compatible server (Ollama, vLLM, LM Studio)",
+            provider="openai",
+        )
+    mdl = model or os.environ.get("BSC_LLM_MODEL") or DEFAULT_MODEL
+    if timeout <= 0 or retries < 0 or backoff < 0:
+        raise GenerationError(f"timeout must be > 0 and retries, backoff >= 0, got {timeout}, {retries}, {backoff}")
+    return LLMConfig(mdl, url, key, float(timeout), int(retries), float(backoff), float(max_backoff))
+
+
+def retry_delay(headers: Any, attempt: int, backoff: float, max_backoff: float = 30.0) -> float:
+    """Seconds to wait before retry number ``attempt + 1``.
+
+    ``Retry-After-Ms`` or ``Retry-After`` (seconds or an HTTP date) from the server win;
+    otherwise ``backoff * 2**attempt``. Never more than ``max_backoff``.
+
+    Examples
+    --------
+    >>> retry_delay({"retry-after": "2"}, 0, backoff=0.5)
+    2.0
+    >>> retry_delay({}, 3, backoff=0.5)
+    4.0
+    """
+    delay: float | None = None
+    get = (lambda k: headers.get(k)) if headers is not None else (lambda k: None)
+    ms = get("retry-after-ms")
+    if ms is not None:
+        try:
+            delay = float(ms) / 1000.0
+        except ValueError:
+            delay = None
+    ra = get("retry-after")
+    if delay is None and ra is not None:
+        try:
+            delay = float(ra)
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(ra)
+                delay = (when - _dt.datetime.now(_dt.timezone.utc)).total_seconds()
+            except (TypeError, ValueError):
+                delay = None
+    if delay is None or delay < 0:
+        delay = backoff * (2**attempt)
+    return float(min(delay, max_backoff))
+
+
+def chat(
+    cfg: LLMConfig,
+    messages: Sequence[dict[str, str]],
+    *,
+    response_format: dict[str, Any] | None = None,
+    temperature: float | None = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
+    """Send one chat-completions request (retrying transient failures) and return the answer text.
+
+    Raises
+    ------
+    GenerationError
+        Naming the provider (host), the model and what happened; never the API key.
+
+    Examples
+    --------
+    >>> cfg = LLMConfig("gpt-4o-mini", api_key="sk-example")  # doctest: +SKIP
+    >>> chat(cfg, [{"role": "user", "content": "Say hi"}])  # doctest: +SKIP
+    'Hi!'
+    """
+    try:
+        import openai
+    except ImportError as exc:  # pragma: no cover - openai is a dependency
+        from ..errors import MissingDependencyError
+
+        raise MissingDependencyError("the LLM generator needs the `openai` package: pip install openai") from exc
+
+    kwargs: dict[str, Any] = {"model": cfg.model, "messages": list(messages)}
+    if response_format is not None:
+        kwargs["response_format"] = response_format
+    if temperature is not None:
+        kwargs["temperature"] = temperature
+    attempts = cfg.retries + 1
+    with openai.OpenAI(
+        base_url=cfg.base_url or DEFAULT_BASE_URL,
+        api_key=cfg.api_key or "not-needed",
+        timeout=cfg.timeout,
+        max_retries=0,
+    ) as client:
+        for attempt in range(attempts):
+            headers = None
+            try:
+                resp = client.chat.completions.create(**kwargs)
+            except openai.APITimeoutError:
+                what = f"the request timed out after {cfg.timeout:g} s"
+            except openai.APIConnectionError as exc:
+                cause = exc.__cause__ or exc
+                what = f"could not connect to {cfg.url} ({type(cause).__name__}: {cause})"
+            except openai.APIStatusError as exc:
+                status = exc.status_code
+                detail = _detail(exc)
+                if status == 429 or status >= 500:
+                    what = f"the server answered HTTP {status}" + (f": {detail}" if detail else "")
+                    headers = exc.response.headers if exc.response is not None else None
+                else:
+                    hint = {401: " (check the API key)", 403: " (check the key's permissions)",
+                            404: " (check the model name and the base URL)"}.get(status, "")
+                    raise GenerationError(
+                        cfg.redact(f"the server refused the request with HTTP {status}{hint}: {detail}"),
+                        provider=cfg.provider, model=cfg.model,
+                    ) from None
+            except openai.OpenAIError as exc:
+                raise GenerationError(
+                    cfg.redact(f"the request failed: {type(exc).__name__}: {exc}"),
+                    provider=cfg.provider, model=cfg.model,
+                ) from None
+            else:
+                return _content(resp)
+            if attempt + 1 >= attempts:
+                raise GenerationError(
+                    cfg.redact(f"{what}; gave up after {attempts} attempt(s)"),
+                    provider=cfg.provider, model=cfg.model,
+                )
+            delay = retry_delay(headers, attempt, cfg.backoff, cfg.max_backoff)
+            log.warning(cfg.redact(
+                f"{cfg.provider} ({cfg.model}): {what}; retry {attempt + 1} of {cfg.retries} in {delay:.3g} s"
+            ))
+            sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _detail(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        err = body.get("error")
+        msg = err.get("message") if isinstance(err, dict) else body.get("message")
+        if msg:
+            return str(msg)[:300]
+    return str(getattr(exc, "message", "") or exc)[:300]
+
+
+def _content(resp: Any) -> str:
+    choices = getattr(resp, "choices", None) or []
+    if not choices:
+        return ""
+    msg = choices[0].message
+    return (getattr(msg, "content", None) or getattr(msg, "refusal", None) or "").strip()

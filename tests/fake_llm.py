@@ -1,0 +1,189 @@
+"""A local fake of the OpenAI chat-completions API, for tests and notebooks.
+
+It is a real HTTP server (``http.server`` in a thread) on 127.0.0.1 with an
+OS-chosen port, so the real ``openai`` client talks to it exactly as to OpenAI,
+Ollama or vLLM. Answers are scripted; every request is recorded.
+
+Example::
+
+    from fake_llm import FakeLLM, reply, status
+
+    with FakeLLM([status(429, retry_after="0"), reply('{"name": "x"}')]) as llm:
+        generate_scorecard(brief, base_url=llm.base_url, api_key="sk-test")
+        llm.requests[-1].json["response_format"]
+
+Script entries:
+
+* a ``str``: a 200 answer whose message content is that text;
+* ``reply(content, delay=0)``: the same, optionally after ``delay`` seconds;
+* ``status(code, body=None, retry_after=None)``: an HTTP error answer;
+* ``DROP``: close the connection without answering.
+
+When the script is used up, the last entry is repeated.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+__all__ = ["DROP", "FakeLLM", "Request", "chat_completion", "free_port", "reply", "status"]
+
+DROP = {"drop": True}
+
+
+def reply(content: str, *, delay: float = 0.0) -> dict[str, Any]:
+    """A 200 chat-completion answer with ``content`` (after ``delay`` seconds)."""
+    return {"status": 200, "content": content, "delay": delay}
+
+
+def status(code: int, body: Any = None, *, retry_after: str | None = None,
+           headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """An HTTP error answer (e.g. 429, 500, 401) with an OpenAI-style error body."""
+    hdrs = dict(headers or {})
+    if retry_after is not None:
+        hdrs["Retry-After"] = retry_after
+    if body is None:
+        body = {"error": {"message": f"fake error {code}", "type": "fake", "code": code}}
+    return {"status": code, "body": body, "headers": hdrs}
+
+
+def chat_completion(content: str, model: str = "fake-model") -> dict[str, Any]:
+    """The JSON body of a chat-completions answer."""
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                     "finish_reason": "stop", "logprobs": None}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
+
+
+@dataclass
+class Request:
+    """One recorded request: method, path, headers (lower-case names) and the JSON body."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    json: Any = field(default=None)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (for 'server is down' tests)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class FakeLLM:
+    """A scripted chat-completions server on 127.0.0.1; use as a context manager."""
+
+    def __init__(self, script: list[Any] | None = None) -> None:
+        self.script = list(script or ["{}"])
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._port: int | None = None
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> FakeLLM:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server API
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw or b"null")
+                except json.JSONDecodeError:
+                    body = None
+                entry = fake._record_and_next(Request(
+                    "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                fake._answer(self, entry, body)
+
+            def do_GET(self) -> None:  # noqa: N802
+                fake._record_and_next(Request("GET", self.path, {k.lower(): v for k, v in self.headers.items()}))
+                self._send(404, {"error": {"message": "not found"}})
+
+            def _send(self, code: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeLLM:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------ behaviour
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("FakeLLM was never started")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def chat_requests(self) -> list[Request]:
+        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    def _record_and_next(self, req: Request) -> Any:
+        with self._lock:
+            self.requests.append(req)
+            i = min(len(self.requests) - 1, len(self.script) - 1)
+            return self.script[i]
+
+    def _answer(self, handler: Any, entry: Any, body: Any) -> None:
+        if isinstance(entry, str):
+            entry = reply(entry)
+        try:
+            if entry.get("drop"):
+                handler.close_connection = True
+                handler.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if entry.get("delay"):
+                time.sleep(entry["delay"])
+            code = entry.get("status", 200)
+            if code == 200:
+                model = body.get("model", "fake-model") if isinstance(body, dict) else "fake-model"
+                handler._send(200, chat_completion(entry["content"], model))
+            else:
+                handler._send(code, entry.get("body"), entry.get("headers"))
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass  # the client gave up (timeout test)
