@@ -43,6 +43,19 @@ class KPIHistory:
         Where the data came from (file name or query), for messages and reports.
     unit_column, period_column : str
         The names of the unit and period columns in the source.
+    controls : tuple of str
+        Columns that are control variables rather than KPIs.
+    notes : tuple of str
+        What the loader did that a user should know (ignored columns, encoding).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> h = KPIHistory.from_wide(pd.DataFrame({"period": ["2024Q1", "2024Q2"], "nps": [20, 24]}))
+    >>> h
+    KPIHistory(single series x 2 quarterly periods, 1 columns, source='<data>')
+    >>> h.period_labels, h.latest("nps")
+    (['2024Q1', '2024Q2'], 24.0)
     """
 
     data: pd.DataFrame
@@ -53,6 +66,7 @@ class KPIHistory:
     unit_column: str | None = None
     period_column: str = "period"
     controls: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
     # ------------------------------------------------------------ properties
     @property
@@ -86,15 +100,79 @@ class KPIHistory:
         last_t = s.index.get_level_values(1).max()
         return float(s.xs(last_t, level=1).mean())
 
+    @property
+    def period_labels(self) -> list[str]:
+        """Period labels as text: ``2024``, ``2024Q1``, ``2024-03``, ``2024-W05``, ``2024-03-31``."""
+        from .periods import format_periods
+
+        return format_periods(self.periods, self.frequency)
+
+    @property
+    def first_period(self) -> str:
+        return self.period_labels[0]
+
+    @property
+    def last_period(self) -> str:
+        return self.period_labels[-1]
+
+    @property
+    def kpis(self) -> list[str]:
+        """Columns that are not controls."""
+        return [c for c in self.data.columns if c not in self.controls]
+
+    def _label_values(self) -> np.ndarray:
+        if self.frequency in ("integer", "annual"):
+            return np.asarray(self.period_labels if self.frequency == "annual" else self.periods).astype(np.int64)
+        return np.asarray(self.period_labels, dtype=object)
+
     def to_frame(self, labels: bool = True) -> pd.DataFrame:
-        """Tidy wide frame with ``unit`` (panels only) and ``period`` columns."""
+        """Tidy wide frame with ``unit`` (panels only) and ``period`` columns.
+
+        With ``labels`` the period column holds the labels (int years for annual
+        data, int for an integer index, text such as ``2024Q1`` otherwise);
+        without, the grid position ``0..n_periods-1``.
+        """
         df = self.data.reset_index()
         df = df.rename(columns={df.columns[0]: "unit", df.columns[1]: "period"})
         if labels:
-            df["period"] = np.asarray(self.periods)[df["period"].to_numpy()]
+            df["period"] = self._label_values()[df["period"].to_numpy()]
         if not self.is_panel:
             df = df.drop(columns="unit")
         return df
+
+    def to_long(self, dropna: bool = True) -> pd.DataFrame:
+        """Long form: ``[unit,] period, kpi, value`` (one row per observed value)."""
+        wide = self.to_frame()
+        ids = ["unit", "period"] if self.is_panel else ["period"]
+        long = wide.melt(id_vars=ids, var_name="kpi", value_name="value")
+        if dropna:
+            long = long.dropna(subset=["value"])
+        return long.reset_index(drop=True)
+
+    @property
+    def summary(self) -> str:
+        """A short text description: shape, periods, frequency, missing share per column."""
+        kind = f"panel of {self.n_units} units" if self.is_panel else "single series"
+        lines = [
+            f"KPI history from {self.source}: {kind}, {self.n_periods} {self.frequency} periods "
+            f"({self.first_period} to {self.last_period})" if self.n_periods else f"KPI history from {self.source}",
+        ]
+        if self.controls:
+            lines.append(f"controls: {', '.join(self.controls)}")
+        miss = self.data.isna().mean()
+        lines.append(f"{len(self.columns)} columns; share missing on the grid:")
+        for c in self.columns:
+            lines.append(f"  {c:<32} {miss[c]:6.1%}")
+        lines.extend(f"note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = html.escape(self.summary.splitlines()[0])
+        table = self.to_frame().head(10).to_html(index=False, na_rep="", float_format=lambda x: f"{x:.4g}")
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        return f"<div><p>{head}</p>{table}" + (f"<ul>{notes}</ul>" if notes else "") + "</div>"
 
     def __repr__(self) -> str:
         kind = f"panel of {self.n_units} units" if self.is_panel else "single series"
