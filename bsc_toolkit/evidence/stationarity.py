@@ -1,0 +1,187 @@
+"""Trend and unit-root handling for ``transform="auto"``: ADF and KPSS (statsmodels).
+
+For a single series both tests run on the series itself. For panels they run per
+unit (up to :data:`MAX_UNITS_TESTED` units, evenly spread) on the series the
+model actually sees -- after removing the cross-sectional mean of each period
+when time effects are in the model -- and the per-unit ADF p-values are combined
+with Choi's (2001) inverse-normal test; for KPSS the share of units that reject
+is used. Each series is classed as
+
+* ``stationary``: ADF (constant) rejects a unit root and KPSS (level) does not
+  reject stationarity;
+* ``trend-stationary``: otherwise, ADF (constant and trend) rejects and KPSS
+  (trend) does not reject at the 1% level;
+* ``unit root``: neither.
+
+The link is then differenced when either end has a unit root, detrended when
+either end is trend-stationary, and left in levels otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+#: at most this many units are tested per column in a panel (evenly spread, deterministic)
+MAX_UNITS_TESTED = 20
+#: fewer non-missing periods than this per series: no unit-root tests
+MIN_PERIODS_TESTS = 15
+#: tests use this level
+TEST_LEVEL = 0.05
+#: KPSS (trend) must reject at this level to overrule an ADF (trend) rejection: the tests
+#: often conflict for persistent stationary series, and the model has the outcome's own lags
+KPSS_TREND_LEVEL = 0.01
+#: in panels, a KPSS null is treated as rejected when more than this share of units reject
+KPSS_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class SeriesClass:
+    kind: str  # "stationary" | "trend-stationary" | "unit root" | "untested"
+    detail: str
+
+
+def _adf_p(s: np.ndarray, regression: str, fixed_lag: bool) -> float:
+    from statsmodels.tsa.stattools import adfuller
+
+    if fixed_lag:
+        return float(adfuller(s, maxlag=1, regression=regression, autolag=None, result_object=False)[1])
+    return float(adfuller(s, regression=regression, autolag="AIC", result_object=False)[1])
+
+
+def _kpss_p(s: np.ndarray, regression: str) -> float:
+    from statsmodels.tsa.stattools import kpss
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # InterpolationWarning: p outside the table (0.01/0.1)
+        return float(kpss(s, regression=regression, nlags="auto")[1])
+
+
+def _longest_run(v: np.ndarray) -> np.ndarray:
+    """The series without leading/trailing NaN; interior gaps are dropped (tests need no gaps)."""
+    return v[np.isfinite(v)]
+
+
+def classify_series(v: np.ndarray) -> SeriesClass:
+    """Class one series with ADF and KPSS (see the module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> classify_series(np.cumsum(rng.normal(size=200))).kind
+    'unit root'
+    """
+    s = _longest_run(np.asarray(v, dtype=float))
+    n = len(s)
+    if n < MIN_PERIODS_TESTS:
+        return SeriesClass("untested", f"{n} periods, fewer than {MIN_PERIODS_TESTS} for ADF/KPSS")
+    if np.nanstd(s) == 0:
+        return SeriesClass("stationary", "constant")
+    a_c, k_c = _adf_p(s, "c", False), _kpss_p(s, "c")
+    if a_c < TEST_LEVEL and k_c > TEST_LEVEL:
+        return SeriesClass("stationary", f"ADF p={a_c:.3f} rejects a unit root, KPSS p={_kp(k_c)}")
+    a_t, k_t = _adf_p(s, "ct", False), _kpss_p(s, "ct")
+    if a_t < TEST_LEVEL and k_t > KPSS_TREND_LEVEL:
+        return SeriesClass(
+            "trend-stationary",
+            f"level: ADF p={a_c:.3f}, KPSS p={_kp(k_c)}; around a trend: ADF p={a_t:.3f} rejects a "
+            f"unit root, KPSS p={_kp(k_t)}",
+        )
+    return SeriesClass(
+        "unit root",
+        f"ADF does not reject a unit root or KPSS rejects stationarity (level: ADF p={a_c:.3f}, "
+        f"KPSS p={_kp(k_c)}; trend: ADF p={a_t:.3f}, KPSS p={_kp(k_t)})",
+    )
+
+
+def _kp(p: float) -> str:
+    if p <= 0.01:
+        return "<=0.01"
+    if p >= 0.1:
+        return ">=0.10"
+    return f"{p:.3f}"
+
+
+def _choi(pvals: np.ndarray) -> float:
+    """Choi (2001) inverse-normal combination: Z = sum(Phi^-1(p_i))/sqrt(m), p = Phi(Z)."""
+    from scipy.stats import norm
+
+    p = np.clip(pvals, 1e-12, 1 - 1e-12)
+    z = norm.ppf(p).sum() / math.sqrt(len(p))
+    return float(norm.cdf(z))
+
+
+def classify_panel(a: np.ndarray, *, time_demean: bool) -> SeriesClass:
+    """Class a panel column (array units x periods) from per-unit tests.
+
+    Parameters
+    ----------
+    a : ndarray, shape (n_units, n_periods)
+    time_demean : bool
+        Remove each period's cross-sectional mean first (the model has time effects).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> classify_panel(rng.normal(size=(10, 40)), time_demean=True).kind
+    'stationary'
+    """
+    a = np.asarray(a, dtype=float)
+    if time_demean and a.shape[0] > 1:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            a = a - np.nanmean(a, axis=0, keepdims=True)
+    n_units = a.shape[0]
+    idx = np.unique(np.linspace(0, n_units - 1, min(MAX_UNITS_TESTED, n_units)).round().astype(int))
+    series = [_longest_run(a[i]) for i in idx]
+    series = [s for s in series if len(s) >= MIN_PERIODS_TESTS and np.std(s) > 0]
+    what = "time-demeaned " if time_demean else ""
+    if len(series) < 2:
+        return SeriesClass(
+            "untested",
+            f"fewer than 2 units with {MIN_PERIODS_TESTS}+ varying periods for per-unit ADF/KPSS",
+        )
+    m = len(series)
+    p_c = _choi(np.array([_adf_p(s, "c", True) for s in series]))
+    k_c = float(np.mean([_kpss_p(s, "c") <= TEST_LEVEL for s in series]))
+    base = f"per-unit tests on {m} {what}unit series"
+    if p_c < TEST_LEVEL and k_c <= KPSS_SHARE:
+        return SeriesClass(
+            "stationary",
+            f"{base}: Choi-combined ADF p={p_c:.3f} rejects a unit root, KPSS rejects level "
+            f"stationarity in {k_c:.0%} of units",
+        )
+    p_t = _choi(np.array([_adf_p(s, "ct", True) for s in series]))
+    k_t = float(np.mean([_kpss_p(s, "ct") <= KPSS_TREND_LEVEL for s in series]))
+    if p_t < TEST_LEVEL and k_t <= KPSS_SHARE:
+        return SeriesClass(
+            "trend-stationary",
+            f"{base}: around unit trends Choi-combined ADF p={p_t:.3f} rejects a unit root and KPSS "
+            f"rejects in {k_t:.0%} of units (level: ADF p={p_c:.3f}, KPSS rejects in {k_c:.0%})",
+        )
+    return SeriesClass(
+        "unit root",
+        f"{base}: Choi-combined ADF p={p_c:.3f} (level) / {p_t:.3f} (trend), KPSS rejects in "
+        f"{k_c:.0%} (level) / {k_t:.0%} (trend) of units",
+    )
+
+
+def decide(classes: dict[str, SeriesClass]) -> tuple[str, str]:
+    """Transform for a link from the classes of its series: ``(transform, reason)``."""
+    kinds = {k: c.kind for k, c in classes.items()}
+    detail = "; ".join(f"{name}: {c.kind} ({c.detail})" for name, c in classes.items())
+    if any(k == "unit root" for k in kinds.values()):
+        return "diff", f"first differences, because a unit root is not ruled out - {detail}"
+    if any(k == "trend-stationary" for k in kinds.values()):
+        return "detrend", f"linear trend in the regression, because a series is trend-stationary - {detail}"
+    if all(k == "untested" for k in kinds.values()):
+        return "none", (
+            f"levels: too few periods for unit-root tests, relying on the outcome's own lags and "
+            f"fixed effects; use transform='diff' if the KPIs trend - {detail}"
+        )
+    return "none", f"levels, because the series are stationary - {detail}"
