@@ -1,0 +1,378 @@
+"""``build_report``: write a Quarto document for a scorecard and render it.
+
+The ``.qmd`` is a real Quarto document (front matter with format options,
+callouts, cross-referenced figures and tables). It is rendered by Quarto when
+the ``quarto`` CLI is on PATH and by pandoc + typst otherwise; the result says
+which renderer was used.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from .._io import atomic_write
+from ..errors import BSCError, DataError, MissingDependencyError
+from ._markdown import fmt_num, front_matter, md_escape, sanitize_markdown
+from .content import KINDS, ReportContext, body_for
+from .render import FORMATS, quarto_path, render_pandoc, render_quarto, template_path
+
+__all__ = ["ReportResult", "build_report", "load_evidence_dict"]
+
+SUBTITLES = {
+    "validation": "Validation report: are the cause-and-effect links supported by the data?",
+    "client": "Balanced Scorecard report",
+    "handout": "Course handout: reading a Balanced Scorecard",
+}
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What :func:`build_report` wrote.
+
+    Attributes
+    ----------
+    qmd : Path
+        The Quarto document (``out_dir/index.qmd``).
+    outputs : dict
+        Format (``html``, ``pdf``, ``docx``) -> path of the rendered file.
+    renderer : str
+        ``"quarto"`` or ``"pandoc+typst"``.
+    figures : dict
+        Figure name -> SVG path (a PNG with the same stem sits beside it).
+    kind : str
+        ``validation``, ``client`` or ``handout``.
+    warnings : list of str
+        What was left out and why (e.g. no strategy map without graphviz).
+    seconds : float
+        Wall time of the build.
+    """
+
+    qmd: Path
+    outputs: dict[str, Path]
+    renderer: str
+    figures: dict[str, Path] = field(default_factory=dict)
+    kind: str = "validation"
+    warnings: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def summary(self) -> str:
+        lines = [f"{self.kind} report rendered with {self.renderer} in {self.seconds:.1f} s", f"  source  {self.qmd}"]
+        for fmt, p in self.outputs.items():
+            lines.append(f"  {fmt:<7} {p}")
+        for w in self.warnings:
+            lines.append(f"  note: {w}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary
+
+    def to_frame(self):
+        """One row per file written (kind: source, output or figure)."""
+        import pandas as pd
+
+        rows = [{"role": "source", "format": "qmd", "path": str(self.qmd)}]
+        rows += [{"role": "output", "format": f, "path": str(p)} for f, p in self.outputs.items()]
+        rows += [{"role": "figure", "format": "svg", "path": str(p)} for p in self.figures.values()]
+        return pd.DataFrame(rows)
+
+    def _repr_html_(self) -> str:
+        items = "".join(
+            f"<li>{escape(f)}: <code>{escape(str(p))}</code></li>" for f, p in self.outputs.items()
+        )
+        warn = "".join(f"<li><i>{escape(w)}</i></li>" for w in self.warnings)
+        return (f"<p><b>{escape(self.kind)} report</b> rendered with {escape(self.renderer)} "
+                f"in {self.seconds:.1f} s from <code>{escape(str(self.qmd))}</code></p><ul>{items}{warn}</ul>")
+
+
+# ------------------------------------------------------------------ inputs
+def load_evidence_dict(evidence: Any) -> dict[str, Any]:
+    """Evidence as a plain dict in the documented JSON format.
+
+    Accepts an ``Evidence`` object (anything with ``to_dict()``), a dict, or a
+    path to an evidence JSON file.
+
+    Examples
+    --------
+    >>> load_evidence_dict({"format": "bsc-evidence/1", "links": []})["links"]
+    []
+    """
+    if evidence is None:
+        return {}
+    if hasattr(evidence, "to_dict") and callable(evidence.to_dict):
+        data = evidence.to_dict()
+    elif isinstance(evidence, Mapping):
+        data = dict(evidence)
+    elif isinstance(evidence, (str, Path)):
+        p = Path(evidence)
+        if not p.exists():
+            raise DataError("evidence file not found", file=str(p))
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+                            file=str(p)) from None
+    else:
+        raise DataError(f"evidence must be an Evidence object, a dict or a JSON file path, got {type(evidence).__name__}")
+    where = str(evidence) if isinstance(evidence, (str, Path)) else None
+    if not isinstance(data, dict):
+        raise DataError(f"evidence must be a JSON object, got {type(data).__name__}", file=where)
+    fmt = data.get("format")
+    if fmt is not None and not str(fmt).startswith("bsc-evidence/"):
+        raise DataError(f"`format` must be 'bsc-evidence/1', got {fmt!r}", file=where)
+    links = data.get("links")
+    if not isinstance(links, list):
+        raise DataError(f"`links` must be a list of link results, got {type(links).__name__}", file=where)
+    for i, lk in enumerate(links):
+        if not isinstance(lk, dict) or "from" not in lk or "to" not in lk or "verdict" not in lk:
+            raise DataError(f"links[{i}] must be an object with at least 'from', 'to' and 'verdict'", file=where)
+    return data
+
+
+def _progress_fn(progress: Any) -> Callable[[str], None]:
+    if callable(progress):
+        return progress
+    if progress:
+        return lambda msg: print(f"  report: {msg}", file=sys.stderr, flush=True)
+    return lambda msg: None
+
+
+def _draw_map(scorecard: Any, evidence: dict[str, Any] | None, statuses: Any, fig_dir: Path,
+              warnings: list[str]) -> dict[str, Path]:
+    try:
+        from ..strategy_map import strategy_map
+    except ImportError as exc:
+        warnings.append(f"strategy map left out: bsc_toolkit.strategy_map is not available ({exc})")
+        return {}
+    import warnings as _warnings
+
+    try:
+        with _warnings.catch_warnings(record=True) as caught:
+            _warnings.simplefilter("always")
+            smap = strategy_map(scorecard, evidence or None, statuses=statuses)
+        warnings.extend(f"strategy map: {w.message}" for w in caught)
+        paths = {}
+        for ext in ("svg", "png"):
+            p = fig_dir / f"strategy_map.{ext}"
+            smap.render(p)
+            paths[ext] = p
+        return paths
+    except (BSCError, OSError) as exc:
+        warnings.append(f"strategy map left out: {exc}")
+        return {}
+
+
+# ------------------------------------------------------------------ main
+def build_report(
+    scorecard: Any,
+    *,
+    kind: str = "validation",
+    evidence: Any = None,
+    history: Any = None,
+    out_dir: str | Path,
+    formats: Sequence[str] = ("html", "pdf"),
+    renderer: str = "auto",
+    narrative: str | None = None,
+    critique: str | None = None,
+    progress: Any = None,
+    title: str | None = None,
+) -> ReportResult:
+    """Write ``out_dir/index.qmd`` (with figures) for a scorecard and render it.
+
+    Parameters
+    ----------
+    scorecard : Scorecard or str or Path
+        The scorecard (or a file / shipped example name for ``load_scorecard``).
+    kind : {"validation", "client", "handout"}
+        Validation report (needs ``evidence``), client report, or course handout.
+    evidence : Evidence, dict or path, optional
+        Results of :func:`bsc_toolkit.evidence.validate` (or its JSON file).
+    history : KPIHistory, optional
+        KPI history: actuals (latest values) and trend charts in the client report.
+    out_dir : path
+        Folder for ``index.qmd``, ``figures/`` and the rendered files.
+    formats : sequence of {"html", "pdf", "docx"}
+        What to render. An empty sequence writes only the ``.qmd`` and figures.
+    renderer : {"auto", "quarto", "pandoc"}
+        ``auto`` uses Quarto when ``quarto`` is on PATH, pandoc + typst otherwise.
+    narrative, critique : str, optional
+        Markdown (e.g. from :func:`bsc_toolkit.generate.narrate` / ``critique``). It is
+        sanitised: raw HTML, images and non-web links are removed. Without a narrative,
+        a short one is written from the numbers.
+    progress : bool or callable, optional
+        ``True`` prints steps on stderr; a callable receives each step's message.
+    title : str, optional
+        Overrides the document title (default: the scorecard's name).
+
+    Returns
+    -------
+    ReportResult
+
+    Raises
+    ------
+    DataError
+        Bad evidence or a validation report without evidence.
+    RenderError, MissingDependencyError
+        The renderer failed or is not installed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bsc_toolkit.scorecard import load_example
+    >>> res = build_report(load_example("retail"), kind="client", out_dir=tempfile.mkdtemp(),
+    ...                    formats=["html"], renderer="pandoc")
+    >>> res.renderer, sorted(res.outputs)
+    ('pandoc+typst', ['html'])
+    """
+    t0 = time.perf_counter()
+    say = _progress_fn(progress)
+    if kind not in KINDS:
+        raise DataError(f"`kind` must be one of {', '.join(KINDS)}, got {kind!r}")
+    formats = [f.strip().lower() for f in formats]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise DataError(f"`formats` must be among {', '.join(FORMATS)}, got {', '.join(map(repr, bad))}")
+    formats = list(dict.fromkeys(formats))
+    if renderer not in ("auto", "quarto", "pandoc", "pandoc+typst"):
+        raise DataError(f"`renderer` must be one of auto, quarto, pandoc, got {renderer!r}")
+    if not hasattr(scorecard, "objectives"):
+        from ..scorecard import load_scorecard
+
+        scorecard = load_scorecard(scorecard)
+    ev = load_evidence_dict(evidence) if evidence is not None else None
+    if kind == "validation" and not ev:
+        raise DataError("a validation report needs evidence: pass evidence= (an Evidence object, dict or the JSON "
+                        "file from `bsc validate --json`), or choose kind='client' or 'handout'")
+    use_quarto = renderer == "quarto" or (renderer == "auto" and quarto_path() is not None)
+    if renderer == "quarto" and quarto_path() is None:
+        raise MissingDependencyError(
+            "renderer='quarto' but the Quarto CLI is not on PATH; install it from "
+            "https://quarto.org/docs/get-started/ or use renderer='pandoc'"
+        )
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fig_dir = out / "figures"
+    fig_dir.mkdir(exist_ok=True)
+    warnings: list[str] = []
+
+    # ---- numbers -------------------------------------------------------
+    from ..scorecard import score
+
+    actuals: dict[str, float] = {}
+    actuals_source = "scorecard"
+    if history is not None:
+        for k in scorecard.kpis:
+            if k.id in getattr(history, "data", {}).columns:
+                v = history.latest(k.id)
+                if v is not None:
+                    actuals[k.id] = v
+        if actuals:
+            actuals_source = str(getattr(history, "source", "KPI history"))
+    rep = score(scorecard, actuals or None)
+
+    # ---- figures -------------------------------------------------------
+    from . import charts
+
+    figures: dict[str, Path] = {}
+    say("drawing charts")
+    if kind == "client":
+        figures["status_dashboard"] = charts.status_dashboard(scorecard, fig_dir, actuals=actuals or None)["svg"]
+        if history is not None:
+            try:
+                figures["kpi_trends"] = charts.kpi_trends(scorecard, history, fig_dir)["svg"]
+            except DataError as exc:
+                warnings.append(f"KPI trends left out: {exc}")
+    if ev and kind == "validation":
+        figures["coefficients"] = charts.coefficient_plot(ev, fig_dir)["svg"]
+        figures["lag_profiles"] = charts.lag_profiles(ev, fig_dir)["svg"]
+    say("drawing the strategy map")
+    mp = _draw_map(scorecard, ev, rep, fig_dir, warnings)
+    if mp:
+        figures["strategy_map"] = mp["svg"]
+
+    # ---- text ----------------------------------------------------------
+    say("writing index.qmd")
+    from .narrative import offline_narrative
+
+    narrative_md, narrative_source = "", ""
+    if narrative and str(narrative).strip():
+        narrative_md, narrative_source = sanitize_markdown(narrative, shift_headings=2), "given"
+    elif ev and kind in ("validation", "client"):
+        narrative_md, narrative_source = offline_narrative(scorecard, ev), "offline"
+    critique_md = sanitize_markdown(critique, shift_headings=2) if critique else ""
+    okrs_md = _okrs_markdown(scorecard, warnings) if kind == "client" else ""
+    ctx = ReportContext(
+        scorecard=scorecard, score=rep, evidence=ev, history=history,
+        figures={k: f"figures/{p.name}" for k, p in figures.items()},
+        narrative=narrative_md, narrative_source=narrative_source, critique=critique_md, okrs=okrs_md,
+        actuals_source=actuals_source,
+    )
+    body = body_for(kind, ctx)
+    if warnings:
+        body += "\n::: {.callout-note}\n## Left out of this report\n\n" + "\n".join(
+            f"- {md_escape(w)}" for w in warnings) + "\n:::\n"
+    from .. import __version__
+
+    body += (f"\n---\n\n*Generated by bsc-toolkit {md_escape(__version__)} on "
+             f"{_dt.date.today().isoformat()}.*\n")
+    meta = {
+        "title": md_escape(title if title is not None else scorecard.name),
+        "subtitle": md_escape(SUBTITLES[kind]),
+        "date": _dt.date.today().isoformat(),
+        "lang": "en",
+        "format": {
+            "html": {"toc": True, "embed-resources": True, "fig-format": "svg"},
+            "typst": {"toc": True, "papersize": "a4"},
+            "docx": {"toc": True},
+        },
+        "filters": ["figures.lua"],
+        "crossref": {"fig-title": "Figure", "tbl-title": "Table"},
+        "bsc-kind": kind,
+    }
+    qmd = out / "index.qmd"
+    atomic_write(qmd, front_matter(meta) + "\n" + body)
+    atomic_write(out / "figures.lua", template_path("figures.lua").read_text(encoding="utf-8"))
+
+    # ---- render ----------------------------------------------------------
+    outputs: dict[str, Path] = {}
+    used = "quarto" if use_quarto else "pandoc+typst"
+    if formats:
+        say(f"rendering {', '.join(formats)} with {used}")
+        outputs = render_quarto(qmd, formats) if use_quarto else render_pandoc(qmd, formats)
+    return ReportResult(qmd=qmd, outputs=outputs, renderer=used, figures=figures, kind=kind,
+                        warnings=tuple(warnings), seconds=time.perf_counter() - t0)
+
+
+def _okrs_markdown(scorecard: Any, warnings: list[str]) -> str:
+    """OKRs from :func:`bsc_toolkit.generate.derive_okrs` as an escaped bullet list."""
+    try:
+        from ..generate import derive_okrs
+    except ImportError:
+        return ""
+    try:
+        okrs = derive_okrs(scorecard)
+    except BSCError as exc:
+        warnings.append(f"OKRs left out: {exc}")
+        return ""
+    objectives = getattr(okrs, "objectives", None) or ()
+    quarters = tuple(getattr(okrs, "quarters", ()) or ())
+    lines = []
+    if quarters:
+        lines.append(f"Quarterly OKRs derived from the scorecard's targets, {md_escape(quarters[0])} to "
+                     f"{md_escape(quarters[-1])}: each key result steps from the baseline towards the target.\n")
+    for o in objectives:
+        lines.append(f"- **{md_escape(getattr(o, 'name', ''))}**")
+        for kr in getattr(o, "key_results", ()) or ():
+            targets = getattr(kr, "targets", {}) or {}
+            steps = ", ".join(f"{md_escape(q)}: {fmt_num(v)}" for q, v in targets.items() if v is not None)
+            lines.append(f"    - {md_escape(getattr(kr, 'text', ''))}" + (f" ({steps})" if steps else ""))
+    return "\n".join(lines) + "\n" if objectives else ""

@@ -1,0 +1,340 @@
+"""Report charts (matplotlib, Agg backend), one consistent style.
+
+Each chart function draws a figure and saves it twice with :func:`save_figure`:
+SVG (sharp in HTML) and PNG (PDF and DOCX). All text drawn comes from data and
+is drawn as text, never interpreted (matplotlib's mathtext is switched off for
+user strings by escaping ``$``).
+
+* :func:`status_dashboard` — every KPI's 0–10 score by perspective, coloured by status
+* :func:`kpi_trends` — KPI history (mean over units, with the unit range) against targets
+* :func:`coefficient_plot` — long-run effect of every link with its CI, coloured by verdict
+* :func:`lag_profiles` — per-lag estimates with CIs for every link
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .._io import atomic_path
+from .style import STATUS_COLOURS, VERDICT_LABELS, apply_matplotlib_style, verdict_colours
+
+__all__ = ["coefficient_plot", "kpi_trends", "lag_profiles", "save_figure", "status_dashboard"]
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _text(s: object, width: int = 48) -> str:
+    """User text for a chart label: one line, shortened, ``$`` escaped (no mathtext)."""
+    t = " ".join(str(s).split())
+    if len(t) > width:
+        t = t[: width - 1] + "…"
+    return t.replace("$", r"\$")
+
+
+def save_figure(fig: Any, out_dir: str | Path, name: str) -> dict[str, Path]:
+    """Save ``fig`` as ``out_dir/name.svg`` and ``out_dir/name.png`` (atomically) and close it.
+
+    Examples
+    --------
+    >>> import tempfile, matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig = plt.figure(); _ = fig.gca().plot([1, 2])
+    >>> sorted(save_figure(fig, tempfile.mkdtemp(), "demo"))
+    ['png', 'svg']
+    """
+    plt = _plt()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    try:
+        for ext in ("svg", "png"):
+            target = out / f"{name}.{ext}"
+            with atomic_path(target) as tmp:
+                fig.savefig(tmp, format=ext, metadata={"Date": None} if ext == "svg" else None)
+            paths[ext] = target
+    finally:
+        plt.close(fig)
+    return paths
+
+
+# --------------------------------------------------------------------- dashboard
+def status_dashboard(scorecard: Any, out_dir: str | Path, *, actuals: Mapping[str, float] | None = None,
+                     name: str = "status_dashboard") -> dict[str, Path]:
+    """Perspective status dashboard: each KPI's 0–10 score as a bar coloured by its status.
+
+    Parameters
+    ----------
+    scorecard : Scorecard
+    out_dir : path
+        Folder for ``name.svg`` and ``name.png``.
+    actuals : mapping, optional
+        KPI id -> actual value, overriding the scorecard's ``actual`` values.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from bsc_toolkit.scorecard import load_example
+    >>> paths = status_dashboard(load_example("retail"), tempfile.mkdtemp())
+    >>> paths["svg"].suffix
+    '.svg'
+    """
+    from ..scorecard import PERSPECTIVE_ORDER, score
+    from ..scorecard.scoring import GREEN_SCORE, RED_SCORE
+
+    plt = _plt()
+    rep = score(scorecard, dict(actuals) if actuals else None)
+    rows: list[tuple[str, Any]] = []  # (perspective label, KPIStatus) in display order
+    for p in reversed(PERSPECTIVE_ORDER):
+        for o in scorecard.objectives_in(p):
+            for k in o.kpis:
+                rows.append((p.label, rep.kpi(k.id)))
+    n = max(len(rows), 1)
+    with plt.rc_context(apply_matplotlib_style()):
+        fig, ax = plt.subplots(figsize=(7.2, 0.26 * n + 1.3))
+        ys = list(range(n))[::-1]
+        for y, (_, st) in zip(ys, rows, strict=False):
+            val = st.score
+            if val is None:
+                ax.barh(y, 10, color="none", edgecolor=STATUS_COLOURS["no_data"], hatch="///", height=0.62)
+                txt = "no data" if st.actual is None else "met" if st.status == "green" else "not met"
+                ax.text(0.15, y, txt, va="center", fontsize=7, color="#555")
+            else:
+                ax.barh(y, max(val, 0.08), color=STATUS_COLOURS[st.status], height=0.62)
+                ax.text(min(val, 10) + 0.12, y, f"{val:.1f}", va="center", fontsize=7, color="#333")
+        ax.set_yticks(ys, [_text(st.name, 40) for _, st in rows])
+        ax.axvline(RED_SCORE, color="#999", lw=0.8, ls="--")
+        ax.axvline(GREEN_SCORE, color="#999", lw=0.8, ls="--")
+        ax.set_xlim(0, 10.9)
+        ax.set_ylim(-0.7, n - 0.3)
+        ax.set_xlabel("score (0–10): red < 3.33 ≤ amber < 6.67 ≤ green")
+        ax.grid(axis="y", visible=False)
+        # perspective separators and labels
+        prev = None
+        for y, (plabel, _) in zip(ys, rows, strict=False):
+            if plabel != prev:
+                if prev is not None:
+                    ax.axhline(y + 0.5, color="#555", lw=0.8)
+                ax.text(10.85, y + 0.32, plabel, ha="right", va="top", fontsize=7.5, fontweight="bold",
+                        color="#0072B2")
+                prev = plabel
+        overall = "–" if rep.overall.score is None else f"{rep.overall.score:.2f}"
+        ax.set_title(f"KPI status by perspective (overall score {overall}, {rep.overall.status.replace('_', ' ')})",
+                     loc="left")
+        fig.tight_layout()
+        return save_figure(fig, out_dir, name)
+
+
+# --------------------------------------------------------------------- trends
+def kpi_trends(scorecard: Any, history: Any, out_dir: str | Path, *, kpis: Sequence[str] | None = None,
+               max_panels: int = 16, name: str = "kpi_trends") -> dict[str, Path]:
+    """KPI trend lines against targets: one small panel per KPI.
+
+    For a panel of units the line is the mean over units and the band the
+    10–90% range across units. The target (dashed) and baseline (dotted) are
+    drawn when the scorecard has them.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np, pandas as pd
+    >>> from bsc_toolkit.scorecard import load_example
+    >>> from bsc_toolkit.history.frame import KPIHistory
+    >>> idx = pd.MultiIndex.from_product([["a"], range(8)], names=["unit", "t"])
+    >>> h = KPIHistory(pd.DataFrame({"nps": np.arange(8.0)}, index=idx), pd.RangeIndex(8))
+    >>> kpi_trends(load_example("retail"), h, tempfile.mkdtemp())["png"].suffix
+    '.png'
+    """
+    import numpy as np
+
+    plt = _plt()
+    cols = [k.id for k in scorecard.kpis if k.id in history.data.columns]
+    if kpis is not None:
+        cols = [c for c in cols if c in set(kpis)]
+    cols = cols[:max_panels]
+    if not cols:
+        from ..errors import DataError
+
+        raise DataError(
+            "none of the scorecard's KPIs is a column of the history "
+            f"(KPIs: {', '.join(k.id for k in scorecard.kpis)[:200]})", file=str(history.source)
+        )
+    ncol = 4 if len(cols) > 6 else min(3, len(cols))
+    nrow = math.ceil(len(cols) / ncol)
+    labels = [str(p) for p in history.periods]
+    x = np.arange(history.n_periods)
+    with plt.rc_context(apply_matplotlib_style()):
+        fig, axes = plt.subplots(nrow, ncol, figsize=(7.2, 1.75 * nrow + 0.5), squeeze=False, sharex=True)
+        for ax, col in zip(axes.flat, cols, strict=False):
+            k = scorecard.kpi(col)
+            wide = history.data[col].unstack(level=0)  # t x unit
+            wide = wide.reindex(range(history.n_periods))
+            mean = wide.mean(axis=1)
+            if history.n_units > 1:
+                lo = wide.quantile(0.1, axis=1)
+                hi = wide.quantile(0.9, axis=1)
+                ax.fill_between(x, lo.to_numpy(float), hi.to_numpy(float), color="#0072B2", alpha=0.15, lw=0)
+            ax.plot(x, mean.to_numpy(float), color="#0072B2", lw=1.4)
+            if k.target is not None:
+                ax.axhline(k.target, color="#009E73", lw=1, ls="--")
+            if k.baseline is not None:
+                ax.axhline(k.baseline, color="#999999", lw=0.8, ls=":")
+            unit = f" ({_text(k.unit, 10)})" if k.unit else ""
+            ax.set_title(_text(k.name, 30) + unit, fontsize=7.5, loc="left")
+            ax.tick_params(labelsize=6.5)
+        for ax in list(axes.flat)[len(cols):]:
+            ax.set_visible(False)
+        step = max(1, len(labels) // 4)
+        for ax in axes[-1, :]:
+            ax.set_xticks(x[::step], [labels[i] for i in range(0, len(labels), step)], rotation=0)
+        for ax in axes.flat:
+            ax.tick_params(axis="x", labelbottom=True, labelsize=6)
+        from matplotlib.lines import Line2D
+
+        handles = [Line2D([], [], color="#0072B2", lw=1.4, label="mean over units" if history.n_units > 1 else "value"),
+                   Line2D([], [], color="#009E73", lw=1, ls="--", label="target"),
+                   Line2D([], [], color="#999999", lw=0.8, ls=":", label="baseline")]
+        fig.legend(handles=handles, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.01))
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+        return save_figure(fig, out_dir, name)
+
+
+# --------------------------------------------------------------------- evidence
+def _link_label(link: Mapping[str, Any]) -> str:
+    return f"{link.get('from')} → {link.get('to')}"
+
+
+def _num(v: Any) -> float | None:
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def coefficient_plot(evidence: Mapping[str, Any], out_dir: str | Path, *, standardized: bool = False,
+                     name: str = "coefficients") -> dict[str, Path]:
+    """Long-run effect of every link with its 95% CI, coloured by verdict.
+
+    Links without an estimate (``insufficient_data``) are listed with "no estimate".
+    With ``standardized=True`` the standardized effect is drawn instead (no CI).
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> ev = json.load(open("tests/data/evidence_retail_sample.json"))  # doctest: +SKIP
+    >>> coefficient_plot(ev, tempfile.mkdtemp())["svg"].suffix  # doctest: +SKIP
+    '.svg'
+    """
+    plt = _plt()
+    colours = verdict_colours()
+    links = list(evidence.get("links") or [])
+    n = max(len(links), 1)
+    with plt.rc_context(apply_matplotlib_style()):
+        fig, ax = plt.subplots(figsize=(7.2, 0.3 * n + 1.4))
+        ys = list(range(n))[::-1]
+        seen: set[str] = set()
+        finite: list[float] = []
+        for y, lk in zip(ys, links, strict=False):
+            lr = lk.get("long_run") or {}
+            est = _num(lk.get("standardized_effect")) if standardized else _num(lr.get("estimate"))
+            lo = None if standardized else _num(lr.get("ci_low"))
+            hi = None if standardized else _num(lr.get("ci_high"))
+            verdict = str(lk.get("verdict", "insufficient_data"))
+            col = colours.get(verdict, "#777777")
+            lab = VERDICT_LABELS.get(verdict, verdict) if verdict not in seen else None
+            seen.add(verdict)
+            if est is None:
+                ax.plot([], [], "s", color=col, label=lab)
+                ax.text(0, y, "  no estimate", va="center", ha="left", fontsize=7, color="#777")
+                continue
+            finite += [v for v in (est, lo, hi) if v is not None]
+            if lo is not None and hi is not None:
+                ax.plot([lo, hi], [y, y], color=col, lw=2, solid_capstyle="butt")
+            ax.plot([est], [y], "o", color=col, ms=5, label=lab, markeredgecolor="white", markeredgewidth=0.6)
+        ax.axvline(0, color="#333", lw=0.8)
+        ax.set_yticks(ys, [_text(_link_label(lk), 40) for lk in links])
+        ax.set_ylim(-0.7, n - 0.3)
+        ax.grid(axis="y", visible=False)
+        if finite:
+            lo_all, hi_all = min(finite + [0.0]), max(finite + [0.0])
+            pad = 0.08 * (hi_all - lo_all or 1.0)
+            ax.set_xlim(lo_all - pad, hi_all + pad)
+        what = "standardized long-run effect" if standardized else "long-run effect (KPI units) with 95% CI"
+        ax.set_xlabel(what)
+        ax.set_title("Estimated effect of each hypothesised link", loc="left")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="verdict", title_fontsize=8)
+        fig.tight_layout()
+        return save_figure(fig, out_dir, name)
+
+
+def lag_profiles(evidence: Mapping[str, Any], out_dir: str | Path, *, name: str = "lag_profiles") -> dict[str, Path]:
+    """Per-lag estimates (with 95% CIs) of each link: how the effect unfolds over periods.
+
+    One row per link; each lag tested is a marker of its own shape (lag 0 a
+    circle, lag 1 a square, ...), slightly offset, coloured by the link's verdict.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> ev = {"links": [{"from": "A", "to": "B", "verdict": "supported", "terms": [
+    ...     {"lag": 1, "estimate": 0.5, "ci_low": 0.2, "ci_high": 0.8}]}]}
+    >>> lag_profiles(ev, tempfile.mkdtemp())["png"].suffix
+    '.png'
+    """
+    plt = _plt()
+    colours = verdict_colours()
+    links = [lk for lk in (evidence.get("links") or []) if lk.get("terms")]
+    markers = ["o", "s", "^", "D", "v", "P", "X", "*"]
+    n = max(len(links), 1)
+    all_lags = sorted({t.get("lag") for lk in links for t in lk["terms"] if t.get("lag") is not None})
+    pos = {lag: i for i, lag in enumerate(all_lags)}
+    width = 0.6
+    step = width / max(len(all_lags), 1)
+    with plt.rc_context(apply_matplotlib_style()):
+        fig, ax = plt.subplots(figsize=(7.2, 0.3 * n + 1.4))
+        if not links:
+            ax.axis("off")
+            ax.text(0.5, 0.5, "no per-lag estimates in the evidence", ha="center", va="center")
+            return save_figure(fig, out_dir, name)
+        ys = list(range(n))[::-1]
+        finite: list[float] = [0.0]
+        for y, lk in zip(ys, links, strict=False):
+            col = colours.get(str(lk.get("verdict")), "#777777")
+            for t in lk["terms"]:
+                lag, e = t.get("lag"), _num(t.get("estimate"))
+                if lag is None or e is None:
+                    continue
+                off = (pos[lag] - (len(all_lags) - 1) / 2) * step
+                lo, hi = _num(t.get("ci_low")), _num(t.get("ci_high"))
+                if lo is not None and hi is not None:
+                    ax.plot([lo, hi], [y - off, y - off], color=col, lw=1.3)
+                    finite += [lo, hi]
+                ax.plot([e], [y - off], markers[pos[lag] % len(markers)], color=col, ms=4.5,
+                        markeredgecolor="white", markeredgewidth=0.5)
+                finite.append(e)
+        ax.axvline(0, color="#333", lw=0.8)
+        ax.set_yticks(ys, [_text(_link_label(lk), 40) for lk in links])
+        ax.set_ylim(-0.7, n - 0.3)
+        ax.grid(axis="y", visible=False)
+        pad = 0.08 * (max(finite) - min(finite) or 1.0)
+        ax.set_xlim(min(finite) - pad, max(finite) + pad)
+        ax.set_xlabel("estimate per lag (KPI units) with 95% CI")
+        ax.set_title("Lag profiles: the effect of the driver 0, 1, 2, ... periods later", loc="left")
+        from matplotlib.lines import Line2D
+
+        handles = [Line2D([], [], ls="", marker=markers[pos[lag] % len(markers)], color="#555",
+                          label=f"lag {lag}") for lag in all_lags]
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="lag", title_fontsize=8)
+        fig.tight_layout()
+        return save_figure(fig, out_dir, name)
