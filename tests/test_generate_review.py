@@ -60,7 +60,7 @@ def test_narrative_numbers_come_from_the_results(sample_evidence_path, retail):
         if lk["verdict"] == "contradicted":
             assert f"{lk['long_run']['estimate']:+.2f}" in text
     assert "too few periods for the lags" in text
-    assert "benjamini-hochberg" in text and "not proof of causation" in text
+    assert "Benjamini–Hochberg at 0.05" in text and "not proof of causation" in text
     # a dict and the same file give the same text
     assert narrate(retail, ev) == text
 

@@ -270,8 +270,10 @@ def _offline_narrative(sc: Scorecard, ev: dict[str, Any], top: int) -> str:
     lines += ["**Caveats.**", ""]
     method = mt.get("method")
     if method:
-        a = f" at {alpha}" if alpha is not None else ""
-        lines.append(f"- q-values ({md_escape(method)}{a}) control the false discovery rate across the "
+        a = f" at {alpha:g}" if isinstance(alpha, (int, float)) else ""
+        pretty = {"benjamini-hochberg": "Benjamini–Hochberg", "fdr_bh": "Benjamini–Hochberg"}.get(
+            str(method).lower(), str(method))
+        lines.append(f"- q-values ({md_escape(pretty)}{a}) control the false discovery rate across the "
                      f"{mt.get('n_tests', n)} links tested; a supported link is still an association "
                      "conditional on the model, not proof of causation.")
     else:

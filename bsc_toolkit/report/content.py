@@ -235,7 +235,7 @@ def _method_text(ev: Mapping[str, Any]) -> str:
         f"**Uncertainty ({md_escape(cov)}).** {cov_txt}",
         f"**Many tests at once.** {n_tests} links were tested. With so many tests some would look significant by "
         f"chance, so p-values are turned into q-values ({_mt_name(mt.get('method'))}), which "
-        f"keep the expected share of false discoveries among the supported links at or below {fmt_num(alpha)}.",
+        f"keep the expected share of false discoveries among the supported links at or below {alpha:g}.",
     ]
     ctrl = s.get("controls") or []
     if ctrl:
