@@ -51,7 +51,7 @@ def test_verdicts_on_planted_links(ev):
     assert lk.from_kpi == "x" and lk.to_kpi == "y"
     assert_allclose(lk.long_run.estimate, 0.5, atol=0.1)
     assert lk.long_run.ci_low < 0.5 < lk.long_run.ci_high
-    assert "q = " in lk.reason and "expected sign" in lk.reason
+    assert "q < 0.001 (FDR level 0.05)" in lk.reason and "expected sign" in lk.reason
     assert "negative, positive was expected" in ev.link("P1", "F1").reason
 
 
@@ -117,7 +117,7 @@ def test_json_contract_and_round_trip(ev, tmp_path, sample_evidence_path):
     assert set(slk["terms"][0]) <= set(lk["terms"][0])
     assert set(slk["long_run"]) <= set(lk["long_run"])
     assert set(slk["method"]) <= set(lk["method"])
-    assert d["format"] == "bsc-evidence/1" and d["drivers"] == [] and d["suggestions"] == []
+    assert d["format"] == "bsc-evidence/1" and isinstance(d["drivers"], list) and isinstance(d["suggestions"], list)
     back = load_evidence(path)
     assert back.to_dict() == ev.to_dict()
     assert load_evidence(ev.to_dict()).to_dict() == d

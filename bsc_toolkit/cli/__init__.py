@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "cascade",
     "simulate",
     "validate",
+    "lever",
     "map",
     "report",
 )

@@ -26,7 +26,19 @@ Verdicts:
   insufficient_data  no verdict; the reason says why (too few periods for the
                      lags, constant series, collinear design, missing values)
 
+Beyond the links (switch each off to save time):
+  driver models      each lagging Financial KPI regressed on ALL leading KPIs that
+                     reach it: joint test, per-driver effects, and an out-of-sample
+                     check (rolling-origin forecasts vs. an own-past-only baseline)
+  chains             indirect effect of every Learning -> Process -> Customer ->
+                     Financial path (product of the steps), bootstrap CI (whole
+                     units resampled; moving blocks for a single series)
+  discovery          EXPLORATORY: links the map lacks, and links whose reverse
+                     direction is stronger; own FDR families, leads not findings
+
 Examples:
+  bsc validate retail --data history.csv --unit unit --period period --bootstrap 999 --seed 1
+  bsc validate retail --data history.csv --unit unit --period period --no-discovery
   bsc validate retail --data history.csv --unit store --period quarter
   bsc validate my.yaml --data kpis.xlsx --sheet data --period month --json evidence.json
   bsc validate my.yaml --data kpis.csv --period year --own-lags 0 --transform diff
@@ -63,6 +75,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sql", metavar="QUERY", help="SQL query when --data is a database")
     p.add_argument("--sheet", metavar="S", help="sheet name for Excel files")
     p.add_argument("--json", metavar="OUT", help="write the evidence file (JSON) here; '-' for stdout")
+    p.add_argument("--no-drivers", action="store_true", help="skip the driver models (joint + out-of-sample)")
+    p.add_argument("--no-chains", action="store_true", help="skip the chain (indirect) effects")
+    p.add_argument("--no-discovery", action="store_true",
+                   help="skip the exploratory search for candidate and reverse links")
+    p.add_argument("--bootstrap", type=non_negative_int, default=499, metavar="N",
+                   help="bootstrap replications for the chain CIs (default 499; 0: Sobel only)")
+    p.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
+                   help="random seed of the bootstrap (default 0)")
     p.add_argument("--quiet", action="store_true", help="do not print the table")
 
 
@@ -83,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
     ev = validate(
         sc, history, effects=args.effects, cov=args.cov, own_lags=args.own_lags,
         controls=tuple(args.controls), max_lag=args.max_lag, transform=args.transform,
-        alpha=args.alpha, progress=False,
+        alpha=args.alpha, progress=False, drivers=not args.no_drivers, chains=not args.no_chains,
+        discovery=not args.no_discovery, bootstrap=args.bootstrap, seed=args.seed,
     )
     if args.json:
         write_json(ev.to_dict(), args.json)

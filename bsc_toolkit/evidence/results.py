@@ -20,7 +20,8 @@ from typing import Any
 
 from ..errors import DataError
 
-__all__ = ["FORMAT", "Estimate", "Evidence", "LinkResult", "Term", "load_evidence"]
+__all__ = ["FORMAT", "ChainEffect", "DriverModel", "Estimate", "Evidence", "LinkResult", "Section",
+           "Suggestion", "Term", "load_evidence"]
 
 #: the value of the ``format`` key of every evidence file this version writes
 FORMAT = "bsc-evidence/1"
@@ -327,8 +328,9 @@ class Evidence:
     ----------------------
     links : tuple of LinkResult
     settings, multiple_testing, data : dict
-    drivers, chains, suggestions : list
-        Empty in this version (filled by later modules).
+    drivers, chains, suggestions : Section
+        Lists of :class:`DriverModel`, :class:`ChainEffect`, :class:`Suggestion`
+        (dicts in the file format, with ``summary``, ``to_frame()``, ``_repr_html_``).
     warnings : list of str
 
     Examples
@@ -377,16 +379,25 @@ class Evidence:
         return copy.deepcopy(self._d.get("data", {}))
 
     @property
-    def drivers(self) -> list[Any]:
-        return copy.deepcopy(self._d.get("drivers", []))
+    def drivers(self) -> Section:
+        """Driver models (a list of :class:`DriverModel`, plain dicts with ``summary``/``to_frame``)."""
+        return Section(copy.deepcopy(self._d.get("drivers", [])), DriverModel, "Driver models")
 
     @property
-    def chains(self) -> list[Any]:
-        return copy.deepcopy(self._d.get("chains", []))
+    def chains(self) -> Section:
+        """Chain (indirect) effects (a list of :class:`ChainEffect`)."""
+        return Section(copy.deepcopy(self._d.get("chains", [])), ChainEffect, "Chain effects")
 
     @property
-    def suggestions(self) -> list[Any]:
-        return copy.deepcopy(self._d.get("suggestions", []))
+    def suggestions(self) -> Section:
+        """EXPLORATORY suggestions (a list of :class:`Suggestion`)."""
+        return Section(copy.deepcopy(self._d.get("suggestions", [])), Suggestion,
+                       "EXPLORATORY suggestions")
+
+    @property
+    def discovery(self) -> dict[str, Any] | None:
+        """What the exploratory search covered (pairs tested, FDR families); None when not run."""
+        return copy.deepcopy(self._d.get("discovery"))
 
     @property
     def warnings(self) -> list[str]:
@@ -475,6 +486,9 @@ class Evidence:
         for lk in self._links:
             if lk.verdict == "insufficient_data":
                 lines.append(f"  {lk.from_} -> {lk.to}: {lk.reason}")
+        extra = sections_text(self)
+        if extra:
+            lines.append(extra)
         for w in self.warnings:
             lines.append(f"Warning: {w}")
         return "\n".join(lines)
@@ -549,6 +563,15 @@ def load_evidence(source: str | os.PathLike[str] | Mapping[str, Any] | Evidence)
     links = data.get("links")
     if not isinstance(links, Sequence) or isinstance(links, str):
         raise DataError("key 'links' must be a list", file=name)
+    for sec in ("drivers", "chains", "suggestions"):
+        items = data.get(sec, [])
+        if items is None:
+            continue
+        if not isinstance(items, Sequence) or isinstance(items, str):
+            raise DataError(f"key '{sec}' must be a list, found {type(items).__name__}", file=name)
+        for i, it in enumerate(items):
+            if not isinstance(it, Mapping):
+                raise DataError(f"{sec}[{i}] must be an object, found {type(it).__name__}", file=name)
     for i, lk in enumerate(links):
         if not isinstance(lk, Mapping):
             raise DataError(f"links[{i}] must be an object", file=name)
@@ -560,3 +583,210 @@ def load_evidence(source: str | os.PathLike[str] | Mapping[str, Any] | Evidence)
                 f"links[{i}].verdict must be one of {VERDICTS}, found {lk['verdict']!r}", file=name
             )
     return Evidence(data)
+
+
+# ----------------------------------------------------- drivers, chains, suggestions
+def _num(x: Any, sign: bool = False) -> str:
+    if x is None:
+        return "-"
+    return f"{x:+.3g}" if sign else f"{x:.3g}"
+
+
+def _ci(e: Mapping[str, Any] | None) -> str:
+    if not e or e.get("ci_low") is None:
+        return ""
+    return f"[{e['ci_low']:.3g}, {e['ci_high']:.3g}]"
+
+
+class _Record(dict):
+    """A section entry of the evidence file (a plain dict) with summary, to_frame and HTML."""
+
+    kind = "record"
+
+    @property
+    def summary(self) -> str:  # pragma: no cover - overridden
+        return str(dict(self))
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame([{k: v for k, v in self.items() if not isinstance(v, (dict, list))}])
+
+    def __str__(self) -> str:
+        return self.summary
+
+    def _repr_html_(self) -> str:
+        lines = self.summary.split("\n")
+        body = self.to_frame().to_html(index=False, float_format=lambda x: f"{x:.4g}", na_rep="")
+        return f"<p><b>{escape(lines[0])}</b><br>{'<br>'.join(escape(x) for x in lines[1:4])}</p>{body}"
+
+
+class DriverModel(_Record):
+    """A driver model of one lagging Financial KPI (``Evidence.drivers`` entries)."""
+
+    kind = "driver"
+
+    @property
+    def summary(self) -> str:
+        head = f"Driver model of {self.get('outcome_kpi')} ({self.get('outcome')})"
+        lines = [head, "=" * len(head)]
+        if self.get("status") != "estimated":
+            lines.append(f"No estimate: {self.get('reason')}")
+            return "\n".join(lines)
+        jt = self.get("joint_test") or {}
+        lines.append(f"Joint test that the {len(self.get('drivers') or [])} leading KPIs add nothing: "
+                     f"F({jt.get('df_num')}, {jt.get('df_den')}) = {_num(jt.get('statistic'))}, "
+                     f"p = {_fmt_p(jt.get('p_value'))}")
+        lines.append(f"{'leading KPI':<30}{'lags':<8}{'long-run effect [CI]':<32}{'p':>8}  direct")
+        for d in self.get("drivers") or []:
+            lr = d.get("long_run") or {}
+            lags = ",".join(str(x) for x in d.get("lags") or [])
+            lines.append(f"{str(d.get('kpi'))[:29]:<30}{lags:<8}"
+                         f"{(_num(lr.get('estimate'), True) + ' ' + _ci(lr)):<32}"
+                         f"{_fmt_p(lr.get('p_value')):>8}  {'yes' if d.get('direct') else 'no'}")
+        oos = self.get("out_of_sample") or {}
+        if oos.get("status") == "estimated":
+            lines.append(f"Out of sample ({oos.get('n_splits')} rolling-origin folds, {oos.get('n_forecasts')} "
+                         f"forecasts): RMSE {oos['rmse']:.4g} vs baseline {oos['rmse_baseline']:.4g} "
+                         f"(relative {_num(oos.get('relative_rmse'))}), DM p = {_fmt_p(oos.get('dm_p_value'))}")
+            lines.append(f"  -> {oos.get('conclusion')}")
+        elif oos:
+            lines.append(f"Out of sample: {oos.get('reason')}")
+        return "\n".join(lines)
+
+    def to_frame(self):
+        """One row per leading KPI: lags, long-run effect with CI, p, standardized effect."""
+        import pandas as pd
+
+        rows = []
+        for d in self.get("drivers") or []:
+            lr = d.get("long_run") or {}
+            rows.append({"outcome_kpi": self.get("outcome_kpi"), "kpi": d.get("kpi"),
+                         "perspective": d.get("perspective"), "direct": d.get("direct"),
+                         "lags": ",".join(str(x) for x in d.get("lags") or []),
+                         "long_run": lr.get("estimate"), "ci_low": lr.get("ci_low"),
+                         "ci_high": lr.get("ci_high"), "p_value": lr.get("p_value"),
+                         "standardized_effect": d.get("standardized_effect")})
+        return pd.DataFrame(rows, columns=["outcome_kpi", "kpi", "perspective", "direct", "lags", "long_run",
+                                           "ci_low", "ci_high", "p_value", "standardized_effect"])
+
+
+class ChainEffect(_Record):
+    """An indirect effect along one Learning -> Process -> Customer -> Financial path."""
+
+    kind = "chain"
+
+    @property
+    def summary(self) -> str:
+        head = "Chain " + " -> ".join(str(x) for x in self.get("path") or [])
+        lines = [head, "=" * len(head), str(self.get("reason", ""))]
+        for s in self.get("steps") or []:
+            lines.append(f"  {s['from']} -> {s['to']}: long-run {_num(s.get('long_run'), True)} ({s['verdict']})")
+        bs = self.get("bootstrap") or {}
+        if bs.get("replications"):
+            lines.append(f"Bootstrap: {bs.get('method')}; {bs.get('valid')} of {bs['replications']} valid "
+                         f"replications, seed {bs.get('seed')}")
+        return "\n".join(lines)
+
+    def to_frame(self):
+        """One row per step, plus the product."""
+        import pandas as pd
+
+        rows = [{"step": f"{s['from']} -> {s['to']}", "from_kpi": s["from_kpi"], "to_kpi": s["to_kpi"],
+                 "long_run": s.get("long_run"), "verdict": s.get("verdict"), "ci_low": None, "ci_high": None}
+                for s in self.get("steps") or []]
+        ie = self.get("indirect_effect") or {}
+        rows.append({"step": "indirect effect (product)", "from_kpi": (self.get("kpis") or [None])[0],
+                     "to_kpi": (self.get("kpis") or [None])[-1], "long_run": ie.get("estimate"),
+                     "verdict": "all supported" if self.get("all_steps_supported") else "not all supported",
+                     "ci_low": ie.get("ci_low"), "ci_high": ie.get("ci_high")})
+        return pd.DataFrame(rows)
+
+
+class Suggestion(_Record):
+    """An EXPLORATORY suggestion: a candidate link not in the map, or a reverse-causality flag."""
+
+    kind = "suggestion"
+
+    @property
+    def summary(self) -> str:
+        lags = self.get("lags") or self.get("lag")
+        return (f"EXPLORATORY {self.get('kind')}: {self.get('from_kpi')} -> {self.get('to_kpi')} (lags {lags}), "
+                f"long-run {_num(self.get('estimate'), True)} {_ci(self)}, q = {_fmt_p(self.get('q_value'))}\n"
+                f"{self.get('note', '')}")
+
+
+class Section(list):
+    """The entries of one evidence section (drivers, chains or suggestions), as a list."""
+
+    def __init__(self, items: Sequence[Mapping[str, Any]], cls: type, title: str):
+        super().__init__(cls(x) for x in items)
+        self.title = title
+
+    @property
+    def summary(self) -> str:
+        if not self:
+            return f"{self.title}: none"
+        return f"{self.title}:\n" + "\n\n".join(x.summary for x in self)
+
+    def to_frame(self):
+        import pandas as pd
+
+        frames = [x.to_frame() for x in self]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def __str__(self) -> str:
+        return self.summary
+
+    def _repr_html_(self) -> str:
+        return (f"<p><b>{escape(self.title)}</b></p>"
+                + self.to_frame().to_html(index=False, float_format=lambda x: f"{x:.4g}", na_rep=""))
+
+
+def _suggestion_frame(items: Sequence[Mapping[str, Any]]):
+    import pandas as pd
+
+    cols = ["kind", "from_kpi", "to_kpi", "lags", "estimate", "ci_low", "ci_high", "standardized_effect",
+            "q_value", "note"]
+    return pd.DataFrame([{c: (",".join(map(str, s.get(c) or [])) if c == "lags" else s.get(c)) for c in cols}
+                         for s in items], columns=cols)
+
+
+Suggestion.to_frame = lambda self: _suggestion_frame([self])  # type: ignore[method-assign]
+
+
+def sections_text(ev: Evidence) -> str:
+    """Short text sections for drivers, chains and suggestions (what ``bsc validate`` prints)."""
+    d = ev.to_dict()
+    lines: list[str] = []
+    drivers = d.get("drivers") or []
+    if drivers:
+        lines += ["", "Driver models (each lagging Financial KPI on all leading KPIs that reach it)"]
+        for m in drivers:
+            if m.get("status") != "estimated":
+                lines.append(f"  {m.get('outcome_kpi')}: no estimate - {m.get('reason')}")
+                continue
+            jt = m.get("joint_test") or {}
+            oos = m.get("out_of_sample") or {}
+            o = (f"OOS RMSE x{oos['relative_rmse']:.3f} vs own past, DM p {_fmt_p(oos.get('dm_p_value'))}"
+                 if oos.get("status") == "estimated" and oos.get("relative_rmse") is not None
+                 else f"OOS: {oos.get('reason', 'not computed')}")
+            lines.append(f"  {m.get('outcome_kpi')}: {len(m.get('drivers') or [])} leading KPIs, joint "
+                         f"p {_fmt_p(jt.get('p_value'))}; {o}")
+    chains = d.get("chains") or []
+    if chains:
+        lines += ["", "Chains (indirect effect = product of the steps' long-run effects)"]
+        for c in chains:
+            ie = c.get("indirect_effect") or {}
+            eff = ("-" if ie.get("estimate") is None else f"{ie['estimate']:+.3g} {_ci(ie)}")
+            lines.append(f"  {' -> '.join(map(str, c.get('path') or []))}: {eff}, "
+                         f"{len(c.get('supported_steps') or [])}/{len(c.get('steps') or [])} steps supported")
+    sugg = d.get("suggestions") or []
+    if d.get("discovery") is not None or sugg:
+        lines += ["", "EXPLORATORY suggestions (own FDR families; leads, not findings)"]
+        if not sugg:
+            lines.append("  none")
+        for s in sugg:
+            lines.append(f"  {s.get('kind'):<10}{s.get('from_kpi')} -> {s.get('to_kpi')}: "
+                         f"{_num(s.get('estimate'), True)}, q {_fmt_p(s.get('q_value'))}")
+    return "\n".join(lines)

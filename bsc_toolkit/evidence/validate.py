@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,11 @@ FDR_NOTE = (
 
 def _sign_word(x: float) -> str:
     return "positive" if x > 0 else "negative"
+
+
+def _q_text(q: float) -> str:
+    """'q < 0.001' for tiny values (their digits mean nothing), else 'q = 0.0123'."""
+    return "q < 0.001" if q < 0.001 else f"q = {q:.3g}"
 
 
 def apply_fdr(links: Sequence[LinkResult], alpha: float) -> tuple[list[LinkResult], int]:
@@ -50,15 +56,39 @@ def apply_fdr(links: Sequence[LinkResult], alpha: float) -> tuple[list[LinkResul
         qv = float(qv)
         if qv <= alpha and lr.estimate is not None and lr.estimate != 0:
             if _sign_word(lr.estimate) == lk.expected_sign:
-                verdict, why = "supported", f"{eff}, q = {qv:.3g} <= {alpha:g}, expected sign"
+                verdict, why = "supported", f"{eff}, {_q_text(qv)} (FDR level {alpha:g}), expected sign"
             else:
                 verdict = "contradicted"
-                why = (f"{eff}, q = {qv:.3g} <= {alpha:g}, but the sign is "
+                why = (f"{eff}, {_q_text(qv)} (FDR level {alpha:g}), but the sign is "
                        f"{_sign_word(lr.estimate)}, {lk.expected_sign} was expected")
         else:
-            verdict, why = "not_supported", f"{eff}, not significant after FDR (q = {qv:.3g} > {alpha:g})"
+            verdict, why = "not_supported", f"{eff}, not significant after FDR ({_q_text(qv)}, FDR level {alpha:g})"
         out[i] = lk._replace(q_value=qv, verdict=verdict, reason=why)
     return out, len(idx)
+
+
+def _labels(history: Any) -> list[str] | None:
+    """Period labels as text from the history (``2024Q1``, ``2024-W05``), when it provides them."""
+    try:
+        labels = history.period_labels
+    except (AttributeError, TypeError, ValueError, KeyError):
+        return None
+    return [str(x) for x in labels] if labels is not None else None
+
+
+def _first_last(history: Any, labels: list[str] | None, periods: list[Any], i: int) -> Any:
+    """First/last period for the evidence file: the history's own label (weekly data too).
+
+    Integer and annual periods stay numbers (``2021``), as before.
+    """
+    if not periods:
+        return None
+    raw = _period_label(periods[i])
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return raw
+    if labels:
+        return labels[i]
+    return raw
 
 
 def _period_label(p: Any) -> Any:
@@ -89,6 +119,11 @@ def validate(
     alpha: float = 0.05,
     progress: bool = False,
     engine: str = "auto",
+    drivers: bool = True,
+    chains: bool = True,
+    discovery: bool = True,
+    bootstrap: int = 499,
+    seed: int = 0,
 ) -> Evidence:
     """Test every cause-and-effect link of a scorecard on KPI history.
 
@@ -126,6 +161,20 @@ def validate(
     engine : {"auto", "fast", "linearmodels"}
         ``auto`` uses the vectorised numpy path for balanced panel samples (same
         numbers as linearmodels) and linearmodels otherwise.
+    drivers : bool
+        Fit a driver model per lagging Financial KPI (all leading KPIs that reach it,
+        joint Wald test, out-of-sample check against an own-past baseline);
+        see :mod:`bsc_toolkit.evidence.drivers`.
+    chains : bool
+        Indirect effects along Learning -> Process -> Customer -> Financial paths with
+        bootstrap CIs; see :mod:`bsc_toolkit.evidence.chains`.
+    discovery : bool
+        EXPLORATORY search for candidate links not in the map and for reverse
+        causality (own FDR families); see :mod:`bsc_toolkit.evidence.discovery`.
+    bootstrap : int
+        Bootstrap replications for the chains (0: Sobel normal intervals only).
+    seed : int
+        Seed of the bootstrap.
 
     Returns
     -------
@@ -147,7 +196,20 @@ def validate(
     >>> ev.to_frame()[["from", "to", "verdict"]]  # doctest: +SKIP
     """
     from .. import __version__
+    from ..history.frame import KPIHistory
+    from ..scorecard import Scorecard, load_scorecard
 
+    if isinstance(scorecard, (str, os.PathLike)):
+        scorecard = load_scorecard(scorecard)  # a file or a shipped example name
+    elif not isinstance(scorecard, Scorecard):
+        raise DataError(f"`scorecard` must be a Scorecard or a scorecard file, got {type(scorecard).__name__}")
+    if isinstance(history, (str, os.PathLike)):
+        raise DataError(
+            "`history` must be a KPIHistory; load the file first with "
+            f"bsc_toolkit.history.load_history({str(history)!r}, unit=..., period=...)"
+        )
+    if not isinstance(history, KPIHistory):
+        raise DataError(f"`history` must be a KPIHistory (see load_history), got {type(history).__name__}")
     if effects not in ("auto", *EFFECTS):
         raise DataError(f"`effects` must be one of auto, {', '.join(EFFECTS)}; got {effects!r}")
     if cov not in ("auto", *COVS):
@@ -160,6 +222,10 @@ def validate(
         raise DataError(f"`own_lags` must be a whole number >= 0, got {own_lags!r}")
     if not isinstance(max_lag, int) or max_lag < 0:
         raise DataError(f"`max_lag` must be a whole number >= 0, got {max_lag!r}")
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0:
+        raise DataError(f"`bootstrap` must be a whole number >= 0, got {bootstrap!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise DataError(f"`seed` must be a whole number >= 0, got {seed!r}")
     if not (0 < float(alpha) < 1):
         raise DataError(f"`alpha` must be between 0 and 1, got {alpha!r}")
     controls = tuple(controls or ())
@@ -197,6 +263,9 @@ def validate(
                         f"Columns present: {', '.join(sorted(cols))}", file=source)
 
     pa = PanelArrays.from_history(history)
+    labels = _labels(history)
+    if labels is not None:
+        pa.cache["period_labels"] = labels
     iterator = plan
     if progress:
         from tqdm.auto import tqdm
@@ -213,6 +282,30 @@ def validate(
     results, n_tests = apply_fdr(results, alpha)
 
     warnings: list[str] = []
+    kw = dict(effects=eff, cov=cv, own_lags=own_lags, controls=controls, transform=transform,
+              alpha=alpha, engine=engine)
+    driver_list: list[dict[str, Any]] = []
+    chain_list: list[dict[str, Any]] = []
+    suggestions: list[dict[str, Any]] = []
+    discovery_info: dict[str, Any] | None = None
+    if drivers:
+        from .drivers import driver_models
+
+        driver_list = driver_models(scorecard, pa, max_lag=max_lag, **kw)
+    if chains:
+        from .chains import chain_effects
+
+        chain_list = chain_effects(scorecard, pa, results, bootstrap=bootstrap, seed=seed, alpha=alpha,
+                                   controls=controls)
+    if discovery:
+        from .discovery import discover
+
+        suggestions, discovery_info = discover(scorecard, pa, results, max_lag=max_lag, **kw)
+        n_c = (discovery_info.get("candidates") or {}).get("n_suggested", 0)
+        n_r = (discovery_info.get("reverse") or {}).get("n_flagged", 0)
+        if n_c or n_r:
+            warnings.append(f"exploratory discovery: {n_c} candidate link(s) not in the map and {n_r} "
+                            f"link(s) whose reverse direction is stronger; leads, not findings")
     n_ins = sum(r.verdict == "insufficient_data" for r in results)
     if n_ins:
         warnings.append(f"{n_ins} of {len(results)} links have no verdict (insufficient data)")
@@ -226,19 +319,21 @@ def validate(
         "data": {
             "source": source, "is_panel": is_panel, "n_units": int(history.n_units),
             "n_periods": int(history.n_periods), "frequency": str(history.frequency),
-            "first_period": _period_label(periods[0]) if periods else None,
-            "last_period": _period_label(periods[-1]) if periods else None,
+            "first_period": _first_last(history, labels, periods, 0),
+            "last_period": _first_last(history, labels, periods, -1),
         },
         "settings": {
             "effects": eff, "cov": cv, "own_lags": own_lags, "max_lag": max_lag,
             "transform": transform, "controls": list(controls), "alpha": float(alpha),
-            "lag_criterion": "bic", "engine": engine,
+            "lag_criterion": "bic", "engine": engine, "drivers": bool(drivers), "chains": bool(chains),
+            "discovery": bool(discovery), "bootstrap": int(bootstrap), "seed": int(seed),
         },
         "multiple_testing": {"method": "benjamini-hochberg", "alpha": float(alpha),
                              "n_tests": n_tests, "note": FDR_NOTE},
         "links": [r.to_dict() for r in results],
-        "drivers": [],
-        "chains": [],
-        "suggestions": [],
+        "drivers": driver_list,
+        "chains": chain_list,
+        "suggestions": suggestions,
+        **({"discovery": discovery_info} if discovery_info is not None else {}),
         "warnings": warnings,
     })

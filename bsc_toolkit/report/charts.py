@@ -169,7 +169,10 @@ def kpi_trends(scorecard: Any, history: Any, out_dir: str | Path, *, kpis: Seque
         )
     ncol = 4 if len(cols) > 6 else min(3, len(cols))
     nrow = math.ceil(len(cols) / ncol)
-    labels = [str(p) for p in history.periods]
+    try:
+        labels = [str(p) for p in history.period_labels]
+    except (AttributeError, TypeError, ValueError):
+        labels = [str(p) for p in history.periods]
     x = np.arange(history.n_periods)
     with plt.rc_context(apply_matplotlib_style()):
         fig, axes = plt.subplots(nrow, ncol, figsize=(7.2, 1.75 * nrow + 0.5), squeeze=False, sharex=True)

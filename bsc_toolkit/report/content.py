@@ -299,40 +299,11 @@ def validation_body(ctx: ReportContext) -> str:
         parts.append(_figure(ctx, "strategy_map", f"Strategy map of {md_escape(sc.name)} with the evidence per link.",
                              width="95%"))
     parts.append("## Driver models and out-of-sample checks {#sec-drivers}\n")
-    drivers = ev.get("drivers") or []
-    if drivers:
-        parts.append(
-            "Each driver model explains a lagging outcome by all its hypothesised drivers at once; out-of-sample "
-            "results show how well it predicts periods it was not fitted on.\n"
-        )
-        parts.append(_records_table(drivers, "Driver models.", "tbl-drivers") + "\n")
-    else:
-        parts.append("Not computed: the evidence contains no driver models or out-of-sample results.\n")
+    parts.append(drivers_section(ev))
     parts.append("## Chain effects {#sec-chains}\n")
-    chains = ev.get("chains") or []
-    if chains:
-        parts.append("Indirect effects along Learning → Process → Customer → Financial paths.\n")
-        parts.append(_records_table(chains, "Chain (indirect) effects.", "tbl-chains") + "\n")
-    else:
-        parts.append("Not computed: the evidence contains no chain (indirect) effects.\n")
+    parts.append(chains_section(ev))
     parts.append("## Suggested links (exploratory) {#sec-suggestions}\n")
-    sugg = ev.get("suggestions") or []
-    if sugg:
-        parts.append(
-            "These links were **not** hypothesised in the scorecard. They come from a search through the data and "
-            "are leads to discuss, not findings: searching many pairs always turns up some.\n"
-        )
-        rows = [
-            [md_escape(s.get("kind")), f"{md_escape(s.get('from_kpi'))} → {md_escape(s.get('to_kpi'))}",
-             md_escape(s.get("lag")) if s.get("lag") is not None else "–", fmt_num(s.get("estimate"), sign=True),
-             fmt_q(s.get("q_value")), md_escape(s.get("note"))]
-            for s in sugg
-        ]
-        parts.append(md_table(["Kind", "Driver → outcome", "Lag", "Estimate", "q", "Note"], rows,
-                              widths=[10, 34, 5, 10, 8, 33], align="llrrrl",
-                              caption="Exploratory suggestions from the data.", label="tbl-suggestions") + "\n")
-    else:
-        parts.append("Not computed: the evidence contains no suggested links.\n")
+    parts.append(suggestions_section(ev))
     warnings = ev.get("warnings") or []
     if warnings:
         parts.append(_callout("warning", "Warnings from the analysis", "\n".join(f"- {md_escape(w)}" for w in warnings)))
@@ -370,6 +341,126 @@ def validation_body(ctx: ReportContext) -> str:
                           widths=[24, 24, 10, 9, 5, 28], align="llllrl",
                           caption="Model details and the reason for each verdict.", label="tbl-details") + "\n")
     return "\n".join(p.rstrip() + "\n" for p in parts if p)
+
+
+def _est_ci(e: Mapping[str, Any] | None) -> str:
+    e = e or {}
+    if e.get("estimate") is None:
+        return "–"
+    return f"{fmt_num(e.get('estimate'), sign=True)} {fmt_ci(e.get('ci_low'), e.get('ci_high'))}"
+
+
+def _p_cell(p: Any) -> str:
+    return "–" if p is None else ("<0.001" if p < 0.001 else fmt_num(p))
+
+
+def drivers_section(ev: Mapping[str, Any]) -> str:
+    """Driver models: joint test, per-driver long-run effects, out-of-sample RMSE vs. the baseline."""
+    drivers = ev.get("drivers") or []
+    if not drivers:
+        return "Not computed: the evidence contains no driver models or out-of-sample results.\n"
+    out = [
+        "Each lagging Financial KPI is explained by **all** the leading KPIs that reach it in the map at once "
+        "(direct drivers and drivers of drivers), with the same design as the link tests. The joint test asks "
+        "whether the leading KPIs together add anything beyond the KPI's own past; the out-of-sample check "
+        "refits the model on earlier periods only and forecasts the next period, compared with a forecast from "
+        "the KPI's own past alone (relative RMSE below 1 = the leading KPIs help).\n"
+    ]
+    rows = []
+    for m in drivers:
+        name = md_escape(m.get("outcome_kpi"))
+        if m.get("status") != "estimated":
+            rows.append([name, "–", "–", "–", "–", "–", md_escape(m.get("reason"))])
+            continue
+        jt = m.get("joint_test") or {}
+        oos = m.get("out_of_sample") or {}
+        if oos.get("status") == "estimated":
+            rm = f"{fmt_num(oos.get('rmse'))} / {fmt_num(oos.get('rmse_baseline'))}"
+            rel, dm = fmt_num(oos.get("relative_rmse")), _p_cell(oos.get("dm_p_value"))
+            concl = md_escape(oos.get("conclusion"))
+        else:
+            rm, rel, dm, concl = "–", "–", "–", md_escape(oos.get("reason") or "not computed")
+        rows.append([name, str(len(m.get("drivers") or [])), _p_cell(jt.get("p_value")), rm, rel, dm, concl])
+    out.append(md_table(["Financial KPI", "Leading KPIs", "Joint p", "RMSE model / own past", "Relative RMSE",
+                         "DM p", "Out-of-sample conclusion"], rows, widths=[18, 8, 8, 16, 9, 7, 34],
+                        align="lrrrrrl", caption="Driver models: joint test and out-of-sample forecast accuracy "
+                        "(rolling origin, one step ahead; DM = approximate Diebold-Mariano test, one-sided).",
+                        label="tbl-drivers") + "\n")
+    rows = []
+    for m in drivers:
+        if m.get("status") != "estimated":
+            continue
+        for d in m.get("drivers") or []:
+            lr = d.get("long_run") or {}
+            rows.append([md_escape(m.get("outcome_kpi")), md_escape(d.get("kpi")),
+                         "direct" if d.get("direct") else "indirect",
+                         md_escape(",".join(str(x) for x in d.get("lags") or [])), _est_ci(lr),
+                         _p_cell(lr.get("p_value"))])
+    if rows:
+        out.append(md_table(["Financial KPI", "Leading KPI", "Path", "Lags", "Long-run effect [95% CI]", "p"],
+                            rows, widths=[20, 24, 9, 6, 26, 8], align="lllrrr",
+                            caption="Per-driver long-run effects in the joint driver models (holding the other "
+                            "leading KPIs fixed).", label="tbl-driver-effects") + "\n")
+    return "\n".join(out)
+
+
+def chains_section(ev: Mapping[str, Any]) -> str:
+    """Chains: path, indirect effect with its bootstrap CI, supported steps."""
+    chains = ev.get("chains") or []
+    if not chains:
+        return "Not computed: the evidence contains no chain (indirect) effects.\n"
+    bs = next((c.get("bootstrap") for c in chains if c.get("bootstrap")), {}) or {}
+    how = (f"The intervals come from a bootstrap with {bs.get('replications')} replications "
+           f"({md_escape(bs.get('method'))})." if bs.get("replications") else
+           "The intervals use the delta-method (Sobel) standard error.")
+    out = ["Indirect effects along Learning → Process → Customer → Financial paths: the product of the steps' "
+           "long-run effects, i.e. how much the Financial KPI moves per unit of the first KPI through this path. "
+           + how + " A chain is only as strong as its weakest step.\n"]
+    rows = []
+    for c in chains:
+        path = " → ".join(md_escape(x) for x in c.get("path") or [])
+        ie = c.get("indirect_effect") or {}
+        n_sup = len(c.get("supported_steps") or [])
+        rows.append([path, " → ".join(md_escape(x) for x in c.get("kpis") or []),
+                     _est_ci(ie) if c.get("status") == "estimated" else md_escape(c.get("reason")),
+                     f"{n_sup} of {len(c.get('steps') or [])}"])
+    out.append(md_table(["Path", "KPIs", "Indirect effect [95% CI]", "Steps supported"], rows,
+                        widths=[22, 40, 24, 10], align="llrr",
+                        caption="Chain (indirect) effects with bootstrap confidence intervals.",
+                        label="tbl-chains") + "\n")
+    return "\n".join(out)
+
+
+def suggestions_section(ev: Mapping[str, Any]) -> str:
+    """EXPLORATORY suggestions: candidate links and reverse-causality flags."""
+    sugg = ev.get("suggestions") or []
+    info = ev.get("discovery") or {}
+    if not sugg:
+        if info:
+            n = (info.get("candidates") or {}).get("n_tested", 0)
+            r = (info.get("reverse") or {}).get("n_tested", 0)
+            return (f"**Exploratory search:** {n} KPI pairs not linked in the map and the reverse direction of "
+                    f"{r} links were tested; nothing stood out after the false-discovery-rate correction.\n")
+        return "Not computed: the evidence contains no suggested links.\n"
+    out = [
+        "**EXPLORATORY.** These links were **not** hypothesised in the scorecard. They come from a search through "
+        "the data and are leads to discuss, not findings: searching many pairs always turns up some. q-values are "
+        "corrected within the search (a family separate from the hypothesised links). *candidate*: a KPI pair the "
+        "map does not link; *reverse*: the outcome predicts the driver more strongly than the other way round.\n"
+    ]
+    rows = []
+    for s in sugg:
+        lags = s.get("lags") if s.get("lags") is not None else s.get("lag")
+        lags = ",".join(str(x) for x in lags) if isinstance(lags, list) else ("–" if lags is None else str(lags))
+        rows.append([md_escape(s.get("kind")), f"{md_escape(s.get('from_kpi'))} → {md_escape(s.get('to_kpi'))}",
+                     md_escape(lags), fmt_num(s.get("estimate"), sign=True),
+                     fmt_num(s.get("standardized_effect"), sign=True) if s.get("standardized_effect") is not None
+                     else "–", fmt_q(s.get("q_value")), md_escape(s.get("note"))])
+    out.append(md_table(["Kind", "Driver → outcome", "Lags", "Estimate", "Std. effect", "q", "Note"], rows,
+                        widths=[9, 30, 5, 9, 8, 7, 32], align="llrrrrl",
+                        caption="Exploratory suggestions from the data (not hypothesised; leads, not findings).",
+                        label="tbl-suggestions") + "\n")
+    return "\n".join(out)
 
 
 # ------------------------------------------------------------------ client

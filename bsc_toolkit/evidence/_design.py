@@ -1,0 +1,183 @@
+"""Design pieces shared by the driver models, chains, discovery and levers.
+
+The link test (:mod:`.linktest`) builds one driver's lags; the joint models here
+need several drivers with their own lag lists. The conventions are exactly those
+of :func:`~bsc_toolkit.evidence.linktest.estimate_link`: the same transform
+decision (ADF/KPSS, cached on the :class:`~.linktest.PanelArrays`), the same
+effects/trend handling, the same estimators (numpy fast path for balanced
+panels, linearmodels otherwise, statsmodels for a single series).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .linktest import (
+    Fit,
+    PanelArrays,
+    absorb,
+    fit_fast,
+    fit_linearmodels,
+    fit_statsmodels,
+)
+
+__all__ = ["Spec", "MultiDesign", "resolve_transform", "make_spec", "build_multi", "fit_design"]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How a model treats trends and effects (resolved from the run's settings)."""
+
+    transform: str  # none | detrend | diff
+    transform_reason: str
+    effects: str  # as requested (none for a single series)
+    cov: str
+    is_panel: bool
+
+    @property
+    def diff(self) -> bool:
+        return self.transform == "diff"
+
+    @property
+    def unit_trends(self) -> bool:
+        return self.transform == "detrend" and self.is_panel and self.effects in ("unit", "both")
+
+    @property
+    def trend_col(self) -> bool:
+        return (self.transform == "detrend" and not self.unit_trends
+                and not (self.is_panel and self.effects == "time"))
+
+    @property
+    def const(self) -> bool:
+        return self.effects == "none" or not self.is_panel
+
+    @property
+    def absorb_effects(self) -> str:
+        return self.effects if self.is_panel else "none"
+
+
+def resolve_transform(pa: PanelArrays, cols: Sequence[str], transform: str, effects: str) -> tuple[str, str]:
+    """The transform for a model of these columns; ``auto`` decides like the link tests."""
+    if transform != "auto":
+        return transform, f"as requested (transform='{transform}')"
+    from .stationarity import classify_panel, classify_series, decide
+
+    key = ("class", pa.is_panel, effects in ("time", "both"))
+    classes = {}
+    for c in cols:
+        ck = (*key, c)
+        if ck not in pa.cache:
+            pa.cache[ck] = (classify_panel(pa.col(c), time_demean=key[2]) if pa.is_panel
+                            else classify_series(pa.col(c)[0]))
+        classes[c] = pa.cache[ck]
+    tr, why = decide(classes)
+    return tr, "auto: " + why
+
+
+def make_spec(pa: PanelArrays, cols: Sequence[str], *, transform: str, effects: str, cov: str) -> Spec:
+    tr, why = resolve_transform(pa, cols, transform, effects)
+    return Spec(tr, why, effects, cov, pa.is_panel)
+
+
+@dataclass
+class MultiDesign:
+    """A regression sample: y, X (raw), term names, sample unit/period codes and grid indices."""
+
+    y: np.ndarray
+    X: np.ndarray
+    names: list[str]
+    u: np.ndarray  # unit codes 0..n_u-1 within the sample
+    t: np.ndarray  # period codes 0..n_t-1 within the sample
+    unit_index: np.ndarray  # position of each row's unit in pa.units
+    period_index: np.ndarray  # position of each row's period on the grid
+    n_candidates: int
+    balanced: bool
+    n_driver_terms: int
+    n_own: int
+
+
+def build_multi(
+    pa: PanelArrays, y_col: str, drivers: Sequence[tuple[str, Sequence[int]]], own_lags: int,
+    controls: Sequence[str], spec: Spec, start: int | None = None,
+) -> MultiDesign:
+    """Rows where the outcome, every driver lag, own lag and control are present.
+
+    Column order: driver lags (in the order given), own lags 1..own_lags,
+    controls, ``trend``, ``const`` -- the order :func:`.linktest._build` uses.
+    """
+    diff = spec.diff
+    all_lags = [lag for _, lags in drivers for lag in lags]
+    if start is None:
+        start = max([*all_lags, own_lags, 0]) + (1 if diff else 0)
+    N, T = len(pa.units), pa.n_periods
+    arrays = [pa.lagged(y_col, 0, diff)]
+    names: list[str] = []
+    for col, lags in drivers:
+        for lag in lags:
+            arrays.append(pa.lagged(col, lag, diff))
+            names.append(f"{col}.L{lag}")
+    n_drv = len(names)
+    for j in range(1, own_lags + 1):
+        arrays.append(pa.lagged(y_col, j, diff))
+        names.append(f"{y_col}.L{j}")
+    for c in controls:
+        arrays.append(pa.lagged(c, 0, diff))
+        names.append(c)
+    stack = np.stack([a[:, start:] for a in arrays], axis=-1)
+    ok = np.isfinite(stack).all(axis=-1)
+    uu, tt = np.nonzero(ok)
+    vals = stack[uu, tt]
+    tt = tt + start
+    y = vals[:, 0]
+    X = vals[:, 1:]
+    if spec.trend_col:
+        X = np.column_stack([X, tt.astype(float) + 1.0])
+        names.append("trend")
+    if spec.const:
+        X = np.column_stack([X, np.ones(len(y))])
+        names.append("const")
+    u_codes = np.unique(uu, return_inverse=True)[1]
+    t_codes = np.unique(tt, return_inverse=True)[1]
+    rows = ok.any(axis=1)
+    balanced = bool(ok[rows].all(axis=0).sum() == ok[rows].any(axis=0).sum()) if rows.any() else True
+    return MultiDesign(y, X.reshape(len(y), -1), names, u_codes.astype(np.int64),
+                       t_codes.astype(np.int64), uu.astype(np.int64), tt.astype(np.int64),
+                       N * max(T - start, 0), balanced, n_drv, own_lags)
+
+
+def fit_design(d: MultiDesign, spec: Spec, engine: str = "auto") -> tuple[Fit, str]:
+    """Fit with the engine the link tests would use; returns the fit and the engine name."""
+    if spec.is_panel:
+        use_fast = engine == "fast" or (engine == "auto" and d.balanced and spec.cov != "hac")
+        if spec.cov == "hac" or not d.balanced:
+            use_fast = False
+        if use_fast:
+            return (fit_fast(d.y, d.X, d.u, d.t, effects=spec.effects, cov=spec.cov,
+                             unit_trends=spec.unit_trends), "numpy (balanced fast path)")
+        return (fit_linearmodels(d.y, d.X, d.names, d.u, d.t, effects=spec.effects, cov=spec.cov,
+                                 unit_trends=spec.unit_trends), "linearmodels")
+    return fit_statsmodels(d.y, d.X, cov=spec.cov), "statsmodels"
+
+
+def absorbed(d: MultiDesign, spec: Spec) -> tuple[np.ndarray, np.ndarray]:
+    """y and X with the effects (and unit trends) partialled out, as the estimators see them."""
+    Z = absorb(np.column_stack([d.y, d.X]), d.u, d.t, spec.absorb_effects, spec.unit_trends,
+               balanced=d.balanced)
+    return Z[:, 0], Z[:, 1:]
+
+
+def method_dict(spec: Spec, *, own_lags: int, controls: Sequence[str], engine: str,
+                df_resid: int | None = None, **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "estimator": "PanelOLS" if spec.is_panel else "OLS", "transform": spec.transform,
+        "transform_reason": spec.transform_reason, "effects": spec.effects,
+        "covariance": spec.cov, "own_lags": own_lags, "controls": list(controls), "engine": engine,
+    }
+    if df_resid is not None:
+        out["df_resid"] = int(df_resid)
+    out.update(extra)
+    return out
