@@ -10,13 +10,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-all test-slow setup graphviz lint format bench clean help
+.PHONY: demo test test-all test-slow setup graphviz lint format bench notebooks clean help
 
 help:
 	@echo "make demo      run the whole pipeline offline into reports/demo/"
 	@echo "make test      run the test suite (default, lean: slow studies excluded)"
 	@echo "make test-all  run every test, including the slow power/size studies"
 	@echo "make bench     run the benchmarks and print figures"
+	@echo "make notebooks re-execute the notebooks and store their outputs (then review the diff)"
 	@echo "make lint      ruff check"
 
 setup: $(STAMP) graphviz
@@ -51,6 +52,9 @@ test-all: setup
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
+notebooks: setup
+	$(BIN)/python notebooks/build.py
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

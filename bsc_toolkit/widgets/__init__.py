@@ -1,0 +1,38 @@
+"""Interactive notebook widgets (ipywidgets) over the toolkit's own functions.
+
+Each widget is a function returning an ``ipywidgets`` container that a notebook
+displays; underneath each is a pure function that scripts and tests can call
+without a browser or a kernel:
+
+=====================  ==============================  ===========================================
+widget                 pure function                   what it shows
+=====================  ==============================  ===========================================
+:func:`link_explorer`  :func:`link_view`               one link: lagged scatter, lag profile, verdict
+:func:`what_if_sliders` :func:`what_if`                what-if on the long-run effects of supported
+                                                        links (not a lever simulation)
+:func:`status_dashboard` :func:`dashboard_report`      actuals -> KPI statuses and roll-up scores
+:func:`power_simulator` :func:`estimate_power`         "how many periods do I need?" by Monte Carlo
+=====================  ==============================  ===========================================
+
+``ipywidgets`` and ``matplotlib`` are imported only when a widget or figure is built;
+without ipywidgets a :class:`~bsc_toolkit.errors.MissingDependencyError` names the
+extra to install (``pip install 'bsc-toolkit[notebooks]'``).
+
+Examples
+--------
+>>> from bsc_toolkit.widgets import estimate_power
+>>> estimate_power(effect=0.5, n_units=10, n_periods=12, n_sims=4).n_sims
+4
+"""
+
+from __future__ import annotations
+
+from .dashboard import dashboard_report, status_dashboard
+from .links import LinkView, link_explorer, link_view
+from .power import PowerResult, estimate_power, power_curve, power_simulator
+from .whatif import WhatIfResult, what_if, what_if_sliders
+
+__all__ = [
+    "LinkView", "PowerResult", "WhatIfResult", "dashboard_report", "estimate_power", "link_explorer",
+    "link_view", "power_curve", "power_simulator", "status_dashboard", "what_if", "what_if_sliders",
+]

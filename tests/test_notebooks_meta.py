@@ -1,0 +1,158 @@
+"""The curated notebooks: structure (goal, parameters, exercises) and that nbval really catches breakage."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NB_DIR = ROOT / "notebooks"
+ANALYST = sorted(NB_DIR.glob("[0-9]*.ipynb"))
+COURSE = sorted((NB_DIR / "course").glob("c[0-9]*.ipynb"))
+SANITIZE = NB_DIR / "nbval_sanitize.cfg"
+
+
+def _nb(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _code_cells(nb: dict) -> list[dict]:
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def _src(cell: dict) -> str:
+    s = cell["source"]
+    return "".join(s) if isinstance(s, list) else s
+
+
+def test_the_expected_notebooks_exist():
+    names = [p.stem for p in ANALYST]
+    assert names[:3] == ["01_generate_a_scorecard", "02_lint_and_score", "03_test_the_links"]
+    assert {"05_strategy_map", "06_publish_a_report", "07_cascading"} <= set(names)
+    assert len(COURSE) >= 4
+    assert [p.stem for p in COURSE][:4] == [
+        "c1_perspectives_and_chains", "c2_leading_vs_lagging", "c3_trends_and_reverse_causality",
+        "c4_designing_a_good_scorecard"]
+
+
+@pytest.mark.parametrize("path", ANALYST + COURSE, ids=lambda p: p.name)
+def test_goal_heading_and_stored_outputs(path):
+    nb = _nb(path)
+    first = nb["cells"][0]
+    assert first["cell_type"] == "markdown", f"{path.name}: first cell must be the goal (markdown)"
+    text = _src(first)
+    assert re.match(r"# \S", text), f"{path.name}: first cell must start with a '# ' heading"
+    assert "**Goal:**" in text, f"{path.name}: the first cell must state the goal ('**Goal:** ...')"
+    codes = _code_cells(nb)
+    # committed WITH outputs: every code cell was executed, in order, and none failed
+    counts = [c["execution_count"] for c in codes]
+    assert all(isinstance(n, int) for n in counts), f"{path.name}: not executed (run notebooks/build.py)"
+    assert counts == sorted(counts), f"{path.name}: cells were executed out of order"
+    errors = [o for c in codes for o in c.get("outputs", []) if o["output_type"] == "error"]
+    assert not errors, f"{path.name}: stored error output {errors[0].get('ename')}"
+    # prose between cells: at least one markdown cell per three code cells
+    n_md = sum(c["cell_type"] == "markdown" for c in nb["cells"])
+    assert n_md * 3 >= len(codes), f"{path.name}: {n_md} markdown cells for {len(codes)} code cells"
+
+
+@pytest.mark.parametrize("path", ANALYST, ids=lambda p: p.name)
+def test_analyst_notebooks_have_a_parameters_cell_first(path):
+    first_code = _code_cells(_nb(path))[0]
+    assert "parameters" in first_code.get("metadata", {}).get("tags", []), \
+        f"{path.name}: the first code cell must be tagged 'parameters' (papermill)"
+    assert "import" not in _src(first_code), f"{path.name}: the parameters cell should only assign values"
+
+
+@pytest.mark.parametrize("path", ANALYST + COURSE, ids=lambda p: p.name)
+def test_ignored_outputs_are_marked_one_by_one(path):
+    codes = _code_cells(_nb(path))
+    ignored = [c for c in codes if "NBVAL_IGNORE_OUTPUT" in _src(c)]
+    assert len(ignored) <= 2, f"{path.name}: {len(ignored)} cells ignore their output; compare more"
+    assert len(ignored) < len(codes) / 2
+    assert not any("NBVAL_SKIP" in _src(c) for c in codes), f"{path.name}: no cell may be skipped"
+    meta = _nb(path)["metadata"]
+    assert "nbval" not in json.dumps(meta).lower(), "no notebook-wide nbval switches"
+
+
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name)
+def test_course_exercises_are_checked(path):
+    text = "\n".join(_src(c) for c in _code_cells(_nb(path)))
+    assert "from course_check import check_answer" in text
+    assert re.search(r"print\(check_answer\(\"c\d\.", text), f"{path.name}: no checked exercise"
+
+
+def test_check_answer_rejects_a_wrong_answer():
+    sys.path.insert(0, str(NB_DIR / "course"))
+    try:
+        from course_check import KEY, check_answer
+    finally:
+        sys.path.remove(str(NB_DIR / "course"))
+    assert check_answer("c3.true_direction", "F1  ->  p1") == "c3.true_direction: correct"
+    with pytest.raises(AssertionError, match="c1.n_chains: 3 is not right. Hint: count every path"):
+        check_answer("c1.n_chains", 3)
+    with pytest.raises(KeyError, match="no question 'c9.x'"):
+        check_answer("c9.x", 1)
+    # every question used by a course notebook has a key, and every key is used
+    used = set()
+    for p in COURSE:
+        used |= set(re.findall(r"check_answer\(\"(c\d\.\w+)\"", "\n".join(_src(c) for c in _code_cells(_nb(p)))))
+    assert used == set(KEY)
+
+
+def test_sanitize_file_patterns():
+    from nbval.plugin import get_sanitize_patterns
+
+    pats = get_sanitize_patterns(SANITIZE.read_text())
+    assert len(pats) >= 3
+    text = "KPI history from /tmp/bsc_03_qf7io66u/history.csv\ndate: '2026-11-23'\n<obj at 0x7f3a2b1c9d30>"
+    for rx, rep in pats:
+        text = re.sub(rx, rep, text)
+    assert text == "KPI history from <TMPDIR>/history.csv\ndate: '<DATE>'\n<obj at 0x<ADDR>>"
+
+
+def _run_nbval(folder: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval", "--nbval-sanitize-with", str(SANITIZE), "-q",
+         "-p", "no:cacheprovider", "--rootdir", str(folder), "-c", str(folder / "pytest.ini"), str(folder)],
+        capture_output=True, text=True, timeout=240, cwd=folder,
+    )
+
+
+def _copy_c4(tmp_path: Path, name: str) -> Path:
+    d = tmp_path / name
+    d.mkdir()
+    (d / "pytest.ini").write_text("[pytest]\n")
+    shutil.copy(NB_DIR / "course" / "course_check.py", d)
+    return d
+
+
+def test_a_broken_notebook_fails_nbval(tmp_path):
+    src = NB_DIR / "course" / "c4_designing_a_good_scorecard.ipynb"
+    nb = _nb(src)
+    # (1) the committed notebook passes
+    ok = _copy_c4(tmp_path, "ok")
+    shutil.copy(src, ok / src.name)
+    r = _run_nbval(ok)
+    assert r.returncode == 0, r.stdout[-2000:]
+    # (2) a stored output that no longer matches what the code prints fails
+    changed = _copy_c4(tmp_path, "changed")
+    nb2 = json.loads(json.dumps(nb))
+    cell = next(c for c in _code_cells(nb2) if "answer_1 = len(bloated.kpis)" in _src(c))
+    cell["outputs"][0]["text"] = ["c4.n_kpis: correct\n", "c4.code_too_many: WRONG\n", "c4.strategic: correct\n"]
+    (changed / src.name).write_text(json.dumps(nb2))
+    r = _run_nbval(changed)
+    assert r.returncode != 0 and "1 failed" in r.stdout, r.stdout[-2000:]
+    # (3) a wrong exercise answer raises in the kernel and fails
+    wrong = _copy_c4(tmp_path, "wrong")
+    nb3 = json.loads(json.dumps(nb))
+    cell = next(c for c in _code_cells(nb3) if "answer_1 = len(bloated.kpis)" in _src(c))
+    cell["source"] = _src(cell).replace('answer_3 = "b"', 'answer_3 = "a"')
+    (wrong / src.name).write_text(json.dumps(nb3))
+    r = _run_nbval(wrong)
+    assert r.returncode != 0 and "c4.strategic: 'a' is not right" in r.stdout, r.stdout[-2000:]
