@@ -299,3 +299,18 @@ def test_large_map_stays_legible(data_dir):
     assert (x1 - x0) / 72 < 24 and (y1 - y0) / 72 < 18
     # long names are wrapped (~22 characters per line)
     assert "Share of revenue under<BR/>multi-year contracts" in m.source
+
+
+def test_candidates_implied_by_the_map_are_counted_not_drawn(retail, sample_evidence_path):
+    import json
+
+    from bsc_toolkit.strategy_map import strategy_map
+
+    ev = json.loads(sample_evidence_path.read_text())
+    drawn = strategy_map(retail, ev)
+    implied = dict(ev["suggestions"][0], implied_by_map=True)  # nps -> gross_margin via C1 -> F2
+    ev["suggestions"] = [implied, ev["suggestions"][1]]
+    m = strategy_map(retail, ev)
+    assert drawn.n_candidates == 1 and m.n_candidates == 0 and m.n_implied == 1
+    assert "candidate?" not in m.source and "candidate?" in drawn.source
+    assert "restate indirect paths" in m.summary

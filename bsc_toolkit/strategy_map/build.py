@@ -492,6 +492,7 @@ def strategy_map(
         n_objectives=len(sc.objectives),
         n_links=len(sc.links),
         n_candidates=len(overlay.candidates) if overlay else 0,
+        n_implied=overlay.implied if overlay else 0,
         verdicts=counts,
         warnings=tuple(warn_list),
         edges=tuple(_edge_rows(sc, overlay)),

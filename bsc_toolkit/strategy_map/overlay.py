@@ -84,6 +84,7 @@ class Overlay:
 
     links: dict[tuple[str, str], LinkEvidence] = field(default_factory=dict)
     candidates: list[dict[str, Any]] = field(default_factory=list)
+    implied: int = 0  # candidate links that only restate an indirect path of the map (not drawn)
     warnings: list[str] = field(default_factory=list)
     source: str = ""
 
@@ -229,6 +230,11 @@ def build_overlay(scorecard: Any, evidence: Any) -> Overlay:
                     f"evidence {src}: suggestions[{i}] (candidate) {fk} -> {tk} lies inside one objective; "
                     f"not drawn"
                 )
+                continue
+            if s.get("implied_by_map"):
+                # an indirect path the map already draws (e.g. L1 -> P1 -> C1 seen as L1 -> C1):
+                # not a missing link, so it is counted, not drawn
+                ov.implied += 1
                 continue
             ov.candidates.append(dict(s))
         else:

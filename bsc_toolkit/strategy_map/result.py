@@ -88,6 +88,8 @@ class StrategyMap:
         Name of the scorecard drawn.
     n_objectives, n_links, n_candidates : int
         Objectives (nodes), hypothesised links and candidate links (edges) drawn.
+    n_implied : int
+        Exploratory candidate links not drawn because they restate an indirect path of the map.
     verdicts : dict
         Verdict -> number of scorecard links with it (empty without evidence).
     warnings : tuple of str
@@ -101,6 +103,7 @@ class StrategyMap:
     n_objectives: int = 0
     n_links: int = 0
     n_candidates: int = 0
+    n_implied: int = 0
     verdicts: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     edges: tuple[dict[str, Any], ...] = ()
@@ -169,6 +172,9 @@ class StrategyMap:
         lines = [f"Strategy map of '{self.scorecard}': {self.n_objectives} objectives, "
                  f"{self.n_links} links" + (f", {self.n_candidates} candidate link{'s' if self.n_candidates != 1 else ''}"
                     if self.n_candidates else "")]
+        if self.n_implied:
+            lines.append(f"{self.n_implied} exploratory candidate link(s) only restate indirect paths "
+                         "the map already draws; not drawn")
         if self.verdicts:
             lines.append("Verdicts: " + ", ".join(f"{k.replace('_', ' ')} {v}"
                                                   for k, v in sorted(self.verdicts.items())))
