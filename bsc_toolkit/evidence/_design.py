@@ -91,7 +91,7 @@ class MultiDesign:
     X: np.ndarray
     names: list[str]
     u: np.ndarray  # unit codes 0..n_u-1 within the sample
-    t: np.ndarray  # period codes 0..n_t-1 within the sample
+    t: np.ndarray  # period positions on the grid, 0 = the sample's first period
     unit_index: np.ndarray  # position of each row's unit in pa.units
     period_index: np.ndarray  # position of each row's period on the grid
     n_candidates: int
@@ -141,7 +141,7 @@ def build_multi(
         X = np.column_stack([X, np.ones(len(y))])
         names.append("const")
     u_codes = np.unique(uu, return_inverse=True)[1]
-    t_codes = np.unique(tt, return_inverse=True)[1]
+    t_codes = tt - tt.min() if len(tt) else tt  # grid spacing kept (linear unit trends)
     rows = ok.any(axis=1)
     balanced = bool(ok[rows].all(axis=0).sum() == ok[rows].any(axis=0).sum()) if rows.any() else True
     return MultiDesign(y, X.reshape(len(y), -1), names, u_codes.astype(np.int64),

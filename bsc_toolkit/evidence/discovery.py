@@ -118,14 +118,24 @@ def discover(
             if qv <= alpha:
                 lr = r.long_run
                 implied = reaches(r.from_kpi, r.to_kpi)
+                rev_implied = reaches(r.to_kpi, r.from_kpi)
+                common = sorted(k for k in kpis if k not in (r.from_kpi, r.to_kpi)
+                                and reaches(k, r.from_kpi) and reaches(k, r.to_kpi))
                 note = (f"exploratory: not hypothesised in the map; BH q across {len(tested)} candidate "
                         f"pairs (separate from the hypothesised links)")
                 if implied:
                     note += ("; the map already implies an indirect path between them, so this may be "
                              "that chain rather than a missing link")
+                if rev_implied:
+                    note += (f"; the map implies a path {r.to_kpi} -> {r.from_kpi}, so this may be "
+                             f"feedback/reverse causality (biased in short fixed-effects panels)")
+                if common:
+                    note += (f"; both are driven by {', '.join(common)} in the map: a shared driver "
+                             f"makes persistent KPIs predict each other without a direct link")
                 out.append({
                     "kind": "candidate", "from_kpi": r.from_kpi, "to_kpi": r.to_kpi,
-                    "implied_by_map": implied,
+                    "implied_by_map": implied, "reverse_implied_by_map": rev_implied,
+                    "common_drivers_in_map": common,
                     "from": obj.get(r.from_kpi), "to": obj.get(r.to_kpi),
                     "lag": list(r.lags) if len(r.lags) > 1 else (r.lags[0] if r.lags else None),
                     "lags": list(r.lags), "estimate": lr.estimate, "std_error": lr.std_error,

@@ -64,7 +64,7 @@ def lagging_financial_kpis(scorecard: Any) -> list[str]:
     --------
     >>> from bsc_toolkit.scorecard import load_example
     >>> lagging_financial_kpis(load_example("retail"))[:2]
-    ['lfl_sales_growth', 'gross_margin']
+    ['lfl_sales_growth', 'online_revenue_share']
     """
     out = []
     for o, k in scorecard.iter_kpis():
@@ -83,7 +83,7 @@ def leading_kpis(scorecard: Any, kpi: str) -> list[tuple[str, bool]]:
     --------
     >>> from bsc_toolkit.scorecard import load_example
     >>> [k for k, direct in leading_kpis(load_example("retail"), "lfl_sales_growth") if direct]
-    ['customer_retention', 'nps', 'basket_size']
+    ['customer_retention', 'basket_value', 'new_members']
     """
     edges = _kpi_edges(scorecard)
     lag_fin = set(lagging_financial_kpis(scorecard))
@@ -237,7 +237,17 @@ def _one_model(
     dist = _tdist(fit.df_resid)
     se = np.sqrt(np.clip(np.diag(V), 0, None))
     pos = 0
-    sy = float(np.std(ya))
+    # standardized effects like the link tests: sds after the transform and the effects; without
+    # absorbed effects, the constant and trend are partialled out (a detrended single series)
+    struct = [j for j, nm in enumerate(d.names) if nm in ("const", "trend")]
+    if struct:
+        Sx = Xa[:, struct]
+        def _resid(v: np.ndarray) -> np.ndarray:
+            return v - Sx @ np.linalg.lstsq(Sx, v, rcond=None)[0]
+    else:
+        def _resid(v: np.ndarray) -> np.ndarray:
+            return v
+    sy = float(np.std(_resid(ya)))
     for di in drivers_info:
         idx = np.arange(pos, pos + len(di["lags"]))
         pos += len(di["lags"])
@@ -246,7 +256,7 @@ def _one_model(
         di["terms"] = [{"name": d.names[j], "lag": lag, **_estimate(float(b[j]), float(se[j]), dist, alpha)}
                        for j, lag in zip(idx, di["lags"], strict=True)]
         di["long_run"] = _estimate(lr, lr_se, dist, alpha)
-        sx = float(np.std(Xa[:, idx[0]]))
+        sx = float(np.std(_resid(Xa[:, idx[0]])))
         di["standardized_effect"] = lr * sx / sy if sy > 0 else None
     m = d.n_driver_terms
     bd, Vd = b[:m], V[:m, :m]
@@ -269,7 +279,18 @@ def _one_model(
     res["reason"] = (f"joint test of {len(lead)} leading KPI(s): F({m}, {fit.df_resid}) = "
                      f"{F:.3g}, p = {jp:.3g}" if F is not None else "joint test not computable")
     res["joint_significant"] = bool(sig)
-    res["out_of_sample"] = out_of_sample(d, spec, n_splits=n_splits, alpha=alpha, periods=_labels(pa))
+    oos = out_of_sample(d, spec, n_splits=n_splits, alpha=alpha, periods=_labels(pa))
+    if oos.get("status") == "estimated":
+        full = []
+        if spec.transform_reason.startswith("auto"):
+            full.append(f"the transform ('{spec.transform}', chosen by ADF/KPSS)")
+        if any(di["lag_selection"] == "bic" for di in drivers_info):
+            full.append("the driver lags (chosen by BIC)")
+        oos["full_sample_choices"] = (
+            (" and ".join(full) + " were decided on the full sample, test periods included: a mild "
+             "look-ahead; ") if full else "no design choice used the test periods; ") + (
+            "coefficients, unit effects and unit trends of each fold come from its training periods only")
+    res["out_of_sample"] = oos
     if spec.is_panel and own_lags and spec.effects in ("unit", "both") and n_t < 30:
         res["caveats"].append(f"Nickell bias: unit fixed effects with {n_t} usable periods bias the "
                               f"own-lag coefficients towards zero")
@@ -337,7 +358,7 @@ def _fit_predict(d: MultiDesign, spec: Spec, cols: np.ndarray, train: np.ndarray
     eff = spec.absorb_effects
     # re-code the training sample so that absorb sees 0..n-1 codes
     uc = np.unique(u_tr, return_inverse=True)[1]
-    tc = np.unique(t_tr, return_inverse=True)[1]
+    tc = t_tr - t_tr.min()  # grid spacing kept: unit trends stay linear in time
     bal = len(train) == len(np.unique(u_tr)) * len(np.unique(t_tr))
     Z = absorb(np.column_stack([d.y[train], X[train]]), uc, tc, eff, spec.unit_trends, balanced=bal)
     ya, Xa = Z[:, 0], Z[:, 1:]

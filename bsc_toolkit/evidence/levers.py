@@ -194,6 +194,20 @@ def _refit(lk: LinkResult, pa: PanelArrays) -> tuple[np.ndarray, np.ndarray, int
     return b, V, len(lags), own
 
 
+def _check_same_scorecard(ev: Evidence, sc: Any) -> None:
+    """Refuse evidence computed for another scorecard (its links would not match)."""
+    have = set()
+    for lk in sc.links:
+        have.add((lk.source, lk.target))
+    foreign = [f"{lk.from_} -> {lk.to}" for lk in ev.links if (lk.from_, lk.to) not in have]
+    if ev.scorecard != sc.name or foreign:
+        what = (f"it was computed for scorecard '{ev.scorecard}', not '{sc.name}'"
+                if ev.scorecard != sc.name else "it was computed for another version of the scorecard")
+        extra = f" (links not in the scorecard: {', '.join(foreign[:5])})" if foreign else ""
+        raise DataError(f"the evidence does not belong to this scorecard: {what}{extra}; run "
+                        f"`bsc validate` on this scorecard first", file=ev.source)
+
+
 def simulate_lever(
     evidence: Any,
     history: Any,
@@ -256,6 +270,7 @@ def simulate_lever(
 
     sc = scorecard if isinstance(scorecard, Scorecard) else load_scorecard(scorecard)
     ev = evidence if isinstance(evidence, Evidence) else load_evidence(evidence)
+    _check_same_scorecard(ev, sc)
     if kind not in ("step", "pulse"):
         raise DataError(f"`kind` must be 'step' or 'pulse', got {kind!r}")
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:

@@ -233,7 +233,20 @@ def fit_fast(
     else:  # pragma: no cover - guarded by the caller
         raise ValueError(cov)
     V = (V + V.T) / 2
-    return Fit(b, V, n - k - neff - ntr, n, "PanelOLS")
+    df, note = _inference_df(n - k - neff - ntr, cov, n_u)
+    return Fit(b, V, df, n, "PanelOLS", note)
+
+
+def _inference_df(df_resid: int, cov: str, n_clusters: int) -> tuple[int, str]:
+    """Degrees of freedom for t and F: G-1 with unit-clustered errors (Stata's convention).
+
+    Cluster-robust covariances have about G-1 degrees of freedom whatever the number of
+    observations (Cameron and Miller 2015, section VI.D); t(n-k) over-rejects with few units.
+    """
+    if cov == "clustered" and n_clusters - 1 < df_resid:
+        return n_clusters - 1, (f"unit-clustered: t and F inference with G-1 = {n_clusters - 1} "
+                                f"degrees of freedom (residual df {df_resid})")
+    return df_resid, ""
 
 
 def _is_sorted_blocks(u: np.ndarray) -> bool:
@@ -248,7 +261,17 @@ def fit_linearmodels(
     import pandas as pd
     from linearmodels import PanelOLS
 
-    if unit_trends:  # Frisch-Waugh: unit-specific trends (with unit means) out of every column
+    k = X.shape[1]
+    explicit_trends = False
+    if unit_trends and effects == "both" and not _is_balanced(u, t):
+        # unbalanced two-way sample: partialling the trends out first is not exact, so the
+        # N-1 identified unit-trend slopes enter as regressors (LSDV for the trends)
+        units = np.unique(u)
+        TR = (u[:, None] == units[None, 1:]) * t[:, None].astype(float)
+        X = np.column_stack([X, TR])
+        names = [*names, *(f"_unit_trend_{i}" for i in units[1:])]
+        explicit_trends = True
+    elif unit_trends:  # Frisch-Waugh: unit-specific trends (with unit means) out of every column
         Z = absorb(np.column_stack([y, X]), u, t, "unit", True, balanced=True)
         y, X = Z[:, 0], Z[:, 1:]
     idx = pd.MultiIndex.from_arrays([u, t], names=["unit", "t"])
@@ -266,12 +289,15 @@ def fit_linearmodels(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = mod.fit(**kw)
-    V = np.asarray(res.cov, dtype=float)
+    V = np.asarray(res.cov, dtype=float)[:k, :k]
     df_resid = int(res.df_resid)
     note = ""
-    if unit_trends:
+    if explicit_trends:
+        note = (f"{len(names) - k} unit trend slopes (regressors, unbalanced two-way sample) counted "
+                f"in the degrees of freedom")
+    elif unit_trends:
         n_u = len(np.unique(u))
-        n, k = X.shape
+        n = X.shape[0]
         n_t = len(np.unique(t))
         neff = _n_effects(effects, n_u, n_t)
         ntr = _n_trends(effects, n_u)
@@ -280,7 +306,13 @@ def fit_linearmodels(
             V = V * dof / (dof - ntr)
         df_resid -= ntr
         note = f"{ntr} unit trend slopes counted in the degrees of freedom"
-    return Fit(np.asarray(res.params, dtype=float), V, df_resid, int(res.nobs), "PanelOLS", note)
+    df_inf, note_df = _inference_df(df_resid, cov, len(np.unique(u)))
+    note = "; ".join(x for x in (note, note_df) if x)
+    return Fit(np.asarray(res.params, dtype=float)[:k], V, df_inf, int(res.nobs), "PanelOLS", note)
+
+
+def _is_balanced(u: np.ndarray, t: np.ndarray) -> bool:
+    return len(u) == len(np.unique(u)) * len(np.unique(t))
 
 
 def hac_lags(n: int) -> int:
@@ -383,9 +415,10 @@ def _build(
     if const:
         X = np.column_stack([X, np.ones(len(y))])
         names.append("const")
-    # re-code units and periods to 0..n-1 in the sample
+    # re-code units to 0..n-1 in the sample; periods keep their spacing on the grid (0 = first
+    # period in the sample), so that unit trends stay linear in time when a whole period is missing
     u_codes = np.unique(uu, return_inverse=True)[1]
-    t_codes = np.unique(tt, return_inverse=True)[1]
+    t_codes = tt - tt.min() if len(tt) else tt
     rows = ok.any(axis=1)
     balanced = bool(ok[rows].all(axis=0).sum() == ok[rows].any(axis=0).sum()) if rows.any() else True
     return _Design(y, X, names, u_codes.astype(np.int64), t_codes.astype(np.int64),
@@ -624,6 +657,14 @@ def estimate_link(
         return _insufficient(base, f"collinear design: {', '.join(bad)} "
                                    f"{'is' if len(bad) == 1 else 'are'} a linear combination of the "
                                    f"other terms{' and the fixed effects' if is_panel and effects != 'none' else ''}")
+    # an exact fit (the outcome is a linear function of the regressors, e.g. a KPI computed from
+    # another) has no sampling error to test against
+    bz = np.linalg.lstsq(Xa, ya_, rcond=None)[0]
+    ssr = float(np.sum((ya_ - Xa @ bz) ** 2))
+    if ssr <= 1e-20 * max(float(np.sum(within_y ** 2)), 1e-300) or ssr == 0.0:
+        return _insufficient(base, f"exact fit: outcome '{y_col}' is an exact linear function of the "
+                                   f"model's terms (no residual variation), so there is nothing to "
+                                   f"test; is it computed from '{x_col}'?")
     neff = _n_effects(ab_eff, n_u, n_t) if is_panel else 0
     n_tr = _n_trends(ab_eff, n_u) if unit_trends else 0
     df_resid = n - k - neff - n_tr
@@ -649,13 +690,11 @@ def estimate_link(
         if use_fast:
             fit = fit_fast(d.y, d.X, d.u, d.t, effects=effects, cov=cov, unit_trends=unit_trends)
             if unit_trends:
-                fit.note = f"{n_tr} unit trend slopes counted in the degrees of freedom"
+                fit.note = "; ".join(x for x in (f"{n_tr} unit trend slopes counted in the degrees "
+                                                 f"of freedom", fit.note) if x)
         else:
             fit = fit_linearmodels(d.y, d.X, d.names, d.u, d.t, effects=effects, cov=cov,
                                    unit_trends=unit_trends)
-            if unit_trends and effects == "both" and not d.balanced:
-                caveats.append("unbalanced sample: unit trends were partialled out before the "
-                               "two-way effects, which is exact only for balanced samples")
         method["engine"] = "numpy (balanced fast path)" if use_fast else "linearmodels"
         if cov == "hac":
             caveats.append("panel 'hac' = Driscoll-Kraay kernel covariance (Bartlett) from linearmodels")

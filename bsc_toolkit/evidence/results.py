@@ -340,13 +340,19 @@ class Evidence:
     >>> ev.to_frame()[["from", "to", "verdict"]].head(2)  # doctest: +SKIP
     """
 
-    __slots__ = ("_d", "_links")
+    __slots__ = ("_d", "_links", "_source")
 
     def __init__(self, data: Mapping[str, Any]):
         d = _clean(data)
         links = tuple(LinkResult(x) for x in d.get("links", []))
         object.__setattr__(self, "_d", d)
         object.__setattr__(self, "_links", links)
+        object.__setattr__(self, "_source", None)  # the file it was loaded from, for messages
+
+    @property
+    def source(self) -> str | None:
+        """The file this evidence was loaded from (None when built in memory)."""
+        return self._source
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Evidence is read-only")
@@ -582,7 +588,10 @@ def load_evidence(source: str | os.PathLike[str] | Mapping[str, Any] | Evidence)
             raise DataError(
                 f"links[{i}].verdict must be one of {VERDICTS}, found {lk['verdict']!r}", file=name
             )
-    return Evidence(data)
+    ev = Evidence(data)
+    if name != "<dict>":
+        object.__setattr__(ev, "_source", name)
+    return ev
 
 
 # ----------------------------------------------------- drivers, chains, suggestions

@@ -41,8 +41,16 @@ def apply_fdr(links: Sequence[LinkResult], alpha: float) -> tuple[list[LinkResul
     """
     from statsmodels.stats.multitest import multipletests
 
-    idx = [i for i, lk in enumerate(links) if lk.verdict != "insufficient_data" and lk.p_value is not None]
     out = list(links)
+    for i, lk in enumerate(links):  # estimable but without a p-value (zero or undefined SE)
+        if lk.verdict != "insufficient_data" and lk.p_value is None:
+            none = {"estimate": None, "std_error": None, "ci_low": None, "ci_high": None, "p_value": None}
+            out[i] = lk._replace(
+                verdict="insufficient_data", q_value=None, p_value=None, joint_p_value=None,
+                terms=[], own_terms=[], long_run=none, standardized_effect=None,
+                reason="no p-value: the standard error of the long-run effect is zero or undefined")
+    links = out
+    idx = [i for i, lk in enumerate(links) if lk.verdict != "insufficient_data" and lk.p_value is not None]
     if not idx:
         return out, 0
     q = multipletests([links[i].p_value for i in idx], alpha=alpha, method="fdr_bh")[1]
@@ -65,6 +73,38 @@ def apply_fdr(links: Sequence[LinkResult], alpha: float) -> tuple[list[LinkResul
             verdict, why = "not_supported", f"{eff}, not significant after FDR ({_q_text(qv)}, FDR level {alpha:g})"
         out[i] = lk._replace(q_value=qv, verdict=verdict, reason=why)
     return out, len(idx)
+
+
+def _feedback_caveats(links: list[LinkResult], suggestions: list[dict[str, Any]], *, is_panel: bool,
+                      effects: str) -> list[LinkResult]:
+    """Warn on links whose reverse direction the discovery step flagged (feedback).
+
+    When the outcome drives the driver, the driver is not strictly exogenous: with unit
+    fixed effects the within estimate of the forward link is biased by order 1/T,
+    towards the opposite sign of the feedback (Nickell 1981; the mechanism of the
+    bias in dynamic panels). Simulations with a purely reversed link (20 units x 24
+    periods) call about one in six such links ``contradicted``. The verdict stays
+    (it is what the test says); the reason and the caveats say why it may mislead.
+    """
+    flagged = {(s["link"]["from"], s["link"]["to"]): s for s in suggestions if s.get("kind") == "reverse"}
+    out = []
+    for lk in links:
+        s = flagged.get((lk.from_, lk.to))
+        if s is None:
+            out.append(lk)
+            continue
+        msg = (f"feedback: the reverse direction ({lk.to_kpi} -> {lk.from_kpi}) is significant and "
+               f"stronger (|t| {abs(s['t_value']):.2f}, q = {s['q_value']:.3g}); the driver then is not "
+               f"strictly exogenous")
+        if is_panel and effects in ("unit", "both"):
+            msg += (", and with unit fixed effects and few periods the estimate of this link is biased "
+                    "(order 1/T) against the sign of the feedback, so a significant opposite sign can be "
+                    "an artefact of reverse causality")
+        reason = lk.reason
+        if lk.verdict in ("contradicted", "supported"):
+            reason += "; CAUTION: reverse causality (see caveats)"
+        out.append(lk._replace(caveats=[*lk.caveats, msg], reason=reason))
+    return out
 
 
 def _labels(history: Any) -> list[str] | None:
@@ -301,6 +341,7 @@ def validate(
         from .discovery import discover
 
         suggestions, discovery_info = discover(scorecard, pa, results, max_lag=max_lag, **kw)
+        results = _feedback_caveats(results, suggestions, is_panel=is_panel, effects=eff)
         n_c = (discovery_info.get("candidates") or {}).get("n_suggested", 0)
         n_r = (discovery_info.get("reverse") or {}).get("n_flagged", 0)
         if n_c or n_r:
