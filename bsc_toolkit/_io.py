@@ -8,6 +8,7 @@ half overwritten.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -32,7 +33,12 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     sfx = suffix if suffix is not None else target.suffix
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=sfx + ".tmp", dir=target.parent)
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, f"cannot write {target}: it is a folder", str(target))
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=sfx + ".tmp", dir=target.parent)
+    except OSError as exc:  # name the user's file, not our temporary one
+        raise OSError(exc.errno, f"cannot write {target}: {exc.strerror}", str(target)) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 #: subcommand modules, in pipeline order (as ``bsc --help`` lists them)
 COMMANDS: tuple[str, ...] = (
@@ -48,6 +50,38 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, max_help_position=32, width=100)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are ONE line (exit 2), pointing at ``--help``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+#: at most this many problems of a multi-problem error are printed (the rest are counted)
+MAX_PROBLEM_LINES = 12
+
+_TEMP_NAME = re.compile(r"^(?P<dir>.*?)\.(?P<name>.+)\.[A-Za-z0-9_]{8}(?:\.[^./]*)?\.tmp$")
+
+
+def _shorten(message: str) -> str:
+    """Cap a multi-line (head + one line per problem) message at MAX_PROBLEM_LINES problems."""
+    lines = message.splitlines()
+    if len(lines) <= MAX_PROBLEM_LINES + 2:
+        return message
+    rest = len(lines) - 1 - MAX_PROBLEM_LINES
+    return "\n".join([*lines[: MAX_PROBLEM_LINES + 1], f"  ... and {rest} more (fix the first ones, then run again)"])
+
+
+def _os_message(exc: OSError) -> str:
+    """One line for a file-system error, naming the user's file rather than a temporary one."""
+    name = str(exc.filename) if exc.filename is not None else ""
+    m = _TEMP_NAME.match(name)
+    if m:  # an atomic write's temporary file: report the file the user asked for
+        name = m.group("dir") + m.group("name")
+    what = exc.strerror or type(exc).__name__
+    return f"{name}: {what}" if name else f"{what}: {exc}"
+
+
 def _available() -> list[object]:
     mods = []
     for name in COMMANDS:
@@ -62,7 +96,7 @@ def _available() -> list[object]:
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="bsc",
         description="bsc-toolkit: Balanced Scorecards whose cause-and-effect links are tested against data.",
         epilog=EPILOG,
@@ -70,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"bsc-toolkit {__version__}")
     parser.add_argument("--debug", action="store_true", help="show a full traceback on errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", parser_class=_Parser)
     for mod in _available():
         p = sub.add_parser(
             mod.NAME,  # type: ignore[attr-defined]
@@ -85,7 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``bsc``; returns the exit code."""
+    """Entry point of ``bsc``; returns the exit code.
+
+    0 success, 1 bad input (one line naming the file, the place and what was
+    expected; a multi-problem scorecard error adds one line per problem),
+    2 usage error, 130 interrupted (Ctrl-C). ``--debug`` (or ``BSC_DEBUG=1``)
+    shows the traceback instead.
+
+    Examples
+    --------
+    >>> main(["lint", "retail"])  # doctest: +ELLIPSIS
+    Lint of 'Northwind Retail'...
+    0
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -93,29 +139,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     debug = bool(getattr(args, "debug", False)) or bool(os.environ.get("BSC_DEBUG"))
     from ..errors import BSCError
+    from ._common import UsageError
 
+    prefix = f"bsc {args.command}"
     try:
         return int(args._run(args) or 0)
+    except UsageError as exc:
+        print(f"{prefix}: error: {exc} (see '{prefix} --help')", file=sys.stderr)
+        return 2
     except BSCError as exc:
         if debug:
             raise
-        print(f"bsc {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        if debug:
-            raise
-        print(f"bsc {args.command}: error: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
+        print(f"{prefix}: error: {_shorten(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"bsc {args.command}: interrupted", file=sys.stderr)
+        if debug:
+            raise
+        print(f"{prefix}: interrupted (no output file was half written)", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `bsc lint --rules | head -1`: the reader went away
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass
+        return 0
+    except OSError as exc:
+        if debug:
+            raise
+        print(f"{prefix}: error: {_os_message(exc)}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        if debug:
+            raise
+        print(f"{prefix}: error: not enough memory for this task; use less data (fewer units, periods "
+              "or KPIs)", file=sys.stderr)
+        return 1
     except Exception as exc:  # an unexpected failure: still one line, traceback on --debug
         if debug:
             raise
-        print(
-            f"bsc {args.command}: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-            file=sys.stderr,
-        )
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(f"{prefix}: internal error: {type(exc).__name__}: {first} (run with --debug for the "
+              "traceback)", file=sys.stderr)
         return 1
 
 

@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import math
+import os
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
+
+from ..errors import BSCError
+
+
+class UsageError(Exception):
+    """A command was called the wrong way (exit 2, one line pointing at ``--help``)."""
+
+
+class OutputError(BSCError):
+    """An output file or folder cannot be written where the user asked (checked before any work)."""
 
 
 def csv_list(value: str) -> list[str]:
@@ -21,6 +36,25 @@ def non_negative_int(value: str) -> int:
     if n < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {n}")
     return n
+
+
+def finite_float(value: str) -> float:
+    """Argument type for a real number; refuses ``nan`` and ``inf`` (which ``float`` accepts)."""
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{value}'") from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got '{value}'")
+    return x
+
+
+def positive_float(value: str) -> float:
+    """Argument type for a number > 0 (seconds, sizes)."""
+    x = finite_float(value)
+    if x <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value}")
+    return x
 
 
 def positive_int(value: str) -> int:
@@ -39,3 +73,69 @@ def write_json(obj: Any, path: str | None) -> None:
     from .._io import atomic_write
 
     atomic_write(path, text)
+
+
+def _nearest_existing(path: Path) -> Path:
+    cur = path
+    while not (cur.exists() or cur.is_symlink()):
+        parent = cur.parent
+        if parent == cur:
+            break
+        cur = parent
+    return cur
+
+
+def _check_writable_folder(folder: Path, option: str, path: str) -> None:
+    """The folder ``path`` will be written in exists (or can be made) and is writable."""
+    base = _nearest_existing(folder if str(folder) else Path("."))
+    if base.exists() and not base.is_dir():
+        raise OutputError(f"cannot write {option} {path}: '{base}' is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=base, prefix=".bsc-write-check-"):
+            pass
+    except OSError as exc:
+        why = f" ({exc.strerror})" if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC) else ""
+        raise OutputError(f"cannot write {option} {path}: folder '{base}' is not writable{why}") from None
+
+
+def check_output_file(path: str | os.PathLike[str] | None, option: str,
+                      suffixes: tuple[str, ...] | None = None) -> None:
+    """Check, before any work, that an output FILE can be written at ``path``.
+
+    ``None`` and ``'-'`` (standard output) pass. Raises :class:`OutputError` when
+    ``path`` is a folder, has an unsupported extension, or lies in a folder that
+    cannot be created or written, so a long computation is not lost at the end.
+
+    Examples
+    --------
+    >>> check_output_file("-", "--json")
+    >>> check_output_file("/", "--json")
+    Traceback (most recent call last):
+    ...
+    bsc_toolkit.cli._common.OutputError: cannot write --json /: it is a folder; give a file name
+    """
+    if path is None or str(path) == "-":
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise OutputError(f"cannot write {option} {path}: it is a folder; give a file name")
+    if suffixes is not None and p.suffix.lower() not in suffixes:
+        raise OutputError(
+            f"cannot write {option} {path}: unknown extension '{p.suffix or '(none)'}'; "
+            f"expected one of {', '.join(suffixes)}"
+        )
+    _check_writable_folder(p.parent, option, str(path))
+
+
+def check_output_dir(path: str | os.PathLike[str], option: str) -> None:
+    """Check, before any work, that an output FOLDER exists or can be created and is writable.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_output_dir(tempfile.mkdtemp() + "/new/sub", "--out")
+    """
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise OutputError(f"cannot write {option} {path}: it is a file, not a folder")
+    _check_writable_folder(p, option, str(path))

@@ -39,7 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..demo import run_demo
+    from ._common import check_output_dir
 
+    check_output_dir(args.out, "--out")
     result = run_demo(args.out, seed=args.seed, progress=not args.quiet)
     if args.quiet:
         print(result.report_path)

@@ -36,6 +36,8 @@ Examples:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from ._common import non_negative_int, positive_float
+
     p.add_argument("--brief", metavar="FILE", help="brief file (.yaml/.md/.txt) or bundled brief name")
     p.add_argument("-o", "--out", metavar="OUT", help="scorecard file to write (.yaml or .json)")
     p.add_argument("--provider", choices=("auto", "offline", "openai"), default="auto",
@@ -43,10 +45,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-url", metavar="URL", help="OpenAI-compatible base URL (default: OPENAI_BASE_URL)")
     p.add_argument("--model", metavar="NAME", help="model name (default: BSC_LLM_MODEL or gpt-4o-mini)")
     p.add_argument("--parent", metavar="FILE", help="parent scorecard (file or example name) to cascade from")
-    p.add_argument("--max-repairs", type=int, default=3, metavar="N",
+    p.add_argument("--max-repairs", type=non_negative_int, default=3, metavar="N",
                    help="times an invalid LLM answer is sent back for correction (default 3)")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds per LLM request (default 60)")
-    p.add_argument("--retries", type=int, default=3, metavar="N",
+    p.add_argument("--timeout", type=positive_float, default=60.0, metavar="S", help="seconds per LLM request (default 60)")
+    p.add_argument("--retries", type=non_negative_int, default=3, metavar="N",
                    help="retries of timeouts, connection errors, 429 and 5xx, with backoff (default 3)")
     p.add_argument("--critique", metavar="OUT.md", help="also write a critique of the scorecard (Markdown)")
     p.add_argument("--okrs", metavar="OUT", help="also write OKRs derived from it (.yaml, .json or .md)")
@@ -58,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from .._io import atomic_write
     from ..generate import critique, derive_okrs, generate_scorecard, list_briefs, load_brief
     from ..scorecard import lint, save_scorecard
+    from ._common import UsageError, check_output_file
 
     if args.list_briefs:
         for name in list_briefs():
@@ -65,7 +68,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name:<14} {b.scorecard_name} ({b.sector or 'sector from text'})")
         return 0
     if not args.brief or not args.out:
-        raise SystemExit("bsc generate: error: --brief and -o/--out are required (or --list-briefs)")
+        missing = " and ".join(x for x, v in (("--brief", args.brief), ("-o/--out", args.out)) if not v)
+        raise UsageError(f"{missing} {'is' if ' and ' not in missing else 'are'} required (or --list-briefs)")
+    check_output_file(args.out, "-o/--out", (".yaml", ".yml", ".json"))
+    check_output_file(args.critique, "--critique", (".md", ".markdown", ".txt"))
+    check_output_file(args.okrs, "--okrs", (".yaml", ".yml", ".json", ".md"))
     brief = load_brief(args.brief)
     sc = generate_scorecard(
         brief, provider=args.provider, model=args.model, base_url=args.base_url, parent=args.parent,

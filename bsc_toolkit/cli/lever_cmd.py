@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import non_negative_int, positive_int
+from ._common import finite_float, non_negative_int, positive_int
 
 NAME = "lever"
 HELP = "simulate the effect of moving one KPI on the KPIs downstream (supported links only)"
@@ -20,7 +20,7 @@ path and a 90% band. Links that are not supported are listed and not used.
 The evidence file must come from `bsc validate --json` on the same data: the
 coefficients' covariances are re-estimated from --data with each link's design.
 
-Examples:
+Examples (`bsc simulate retail -o .` makes a history.csv to try them on):
   bsc validate retail --data history.csv --unit unit --period period --json evidence.json
   bsc lever retail --data history.csv --unit unit --period period --evidence evidence.json \\
       --kpi L1 --change 5 --horizon 8
@@ -38,7 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--period", metavar="COL", help="column with the period")
     p.add_argument("--evidence", required=True, metavar="FILE", help="evidence file from `bsc validate --json`")
     p.add_argument("--kpi", required=True, metavar="ID", help="the lever: a KPI id or an objective id")
-    p.add_argument("--change", required=True, type=float, metavar="X", help="size of the move, in the KPI's units")
+    p.add_argument("--change", required=True, type=finite_float, metavar="X", help="size of the move, in the KPI's units")
     p.add_argument("--horizon", type=positive_int, default=8, metavar="H", help="periods to simulate (default 8)")
     p.add_argument("--draws", type=positive_int, default=1000, metavar="N",
                    help="coefficient draws for the band (default 1000)")
@@ -53,7 +53,10 @@ def run(args: argparse.Namespace) -> int:
     from ..evidence import load_evidence, simulate_lever
     from ..history import load_history
     from ..scorecard import load_scorecard
+    from ._common import check_output_file
 
+    check_output_file(args.csv, "--csv")
+    check_output_file(args.plot, "--plot", (".png", ".svg", ".pdf"))
     sc = load_scorecard(args.scorecard)
     ev = load_evidence(args.evidence)
     history = load_history(args.data, unit=args.unit, period=args.period)

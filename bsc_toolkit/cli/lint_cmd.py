@@ -33,14 +33,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..scorecard import LINT_RULES, lint, load_scorecard
-    from ._common import write_json
+    from ._common import UsageError, check_output_file, write_json
 
     if args.rules:
         for code, text in LINT_RULES.items():
             print(f"{code:<28} {text}")
         return 0
     if not args.scorecard:
-        raise SystemExit("bsc lint: error: give a scorecard file (or --rules)")
+        raise UsageError("give a scorecard file or shipped example name (or --rules)")
+    check_output_file(args.json, "--json")
     findings = lint(load_scorecard(args.scorecard))
     if args.json:
         write_json({"scorecard": args.scorecard, "findings": findings.to_records()}, args.json)

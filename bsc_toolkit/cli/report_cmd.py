@@ -26,10 +26,11 @@ was used. --renderer pandoc forces the fallback, --renderer quarto requires Quar
 With --data the latest values in the KPI history are the actuals, and the client
 report draws KPI trends against the targets.
 
-Examples:
-  bsc validate retail --data history.csv --unit store --period quarter --json evidence.json
+Examples (the first two make history.csv and evidence.json in the current folder):
+  bsc simulate retail -o .
+  bsc validate retail --data history.csv --unit unit --period period --json evidence.json
   bsc report retail --evidence evidence.json -o report/
-  bsc report retail --kind client --data history.csv --unit store --period quarter -o client/
+  bsc report retail --kind client --data history.csv --unit unit --period period -o client/
   bsc report my_scorecard.yaml --kind handout --format html,pdf,docx -o handout/
   bsc report retail --evidence evidence.json --narrative reading.md -o report/
 """
@@ -74,15 +75,24 @@ def _read_md(path: str | None) -> str | None:
     from ..errors import DataError
 
     p = Path(path)
+    if p.is_dir():
+        raise DataError("is a folder; expected a Markdown file", file=path)
     if not p.is_file():
         raise DataError("Markdown file not found", file=path)
-    return p.read_text(encoding="utf-8")
+    try:
+        return p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); expected a Markdown file",
+                        file=path) from None
 
 
 def run(args: argparse.Namespace) -> int:
     from ..report import build_report
     from ..scorecard import load_scorecard
+    from ._common import check_output_dir
 
+    check_output_dir(args.out, "-o/--out")
+    narrative, critique = _read_md(args.narrative), _read_md(args.critique)
     sc = load_scorecard(args.scorecard)
     history = None
     if args.data:
@@ -92,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     kind = args.kind or ("validation" if args.evidence else "client")
     result = build_report(
         sc, kind=kind, evidence=args.evidence, history=history, out_dir=args.out, formats=args.formats,
-        renderer=args.renderer, narrative=_read_md(args.narrative), critique=_read_md(args.critique),
+        renderer=args.renderer, narrative=narrative, critique=critique,
         progress=not args.quiet, title=args.title,
     )
     if args.quiet:

@@ -32,44 +32,84 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _read_actuals(path: str) -> dict[str, float]:
+    """Read ``kpi,value`` pairs from a CSV (or a YAML/JSON mapping); every problem is located."""
+    import math
     from pathlib import Path
 
     from ..errors import DataError
 
     p = Path(path)
     if not p.exists():
-        raise DataError("file not found", file=path)
+        raise DataError("file not found (expected a CSV with columns kpi,value)", file=path)
+    if p.is_dir():
+        raise DataError("is a folder; expected a CSV with columns kpi,value (or a YAML mapping)", file=path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")  # -sig: Excel writes a byte-order mark
+    except UnicodeDecodeError as exc:
+        raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); expected a CSV with columns "
+                        "kpi,value", file=path) from None
+    items: list[tuple[int, object, object]] = []
     if p.suffix.lower() in (".yaml", ".yml", ".json"):
         import yaml
 
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        try:
+            from ..scorecard.io import _UniqueKeyLoader  # refuses duplicate keys
+
+            data = yaml.load(text, Loader=_UniqueKeyLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            what = getattr(exc, "problem", None) or "malformed YAML"
+            line = f"line {mark.line + 1}: " if mark is not None else ""
+            raise DataError(f"{line}malformed YAML/JSON: {what}", file=path) from None
         if not isinstance(data, dict):
-            raise DataError("expected a mapping of KPI id to value", file=path)
-        items = list(data.items())
-        start = 1
+            raise DataError(f"expected a mapping of KPI id to value (e.g. 'nps: 35'), got "
+                            f"{'an empty file' if data is None else type(data).__name__}", file=path)
+        lines = {str(k): i for i, ln in enumerate(text.splitlines(), start=1)
+                 for k in data if ln.lstrip().startswith((f"{k}:", f'"{k}"'))}
+        items = [(lines.get(str(k), 0), k, v) for k, v in data.items()]
+        where = "line"
     else:
         import csv
+        import io
 
-        with p.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
+        rows = list(csv.reader(io.StringIO(text)))
         if not rows or [c.strip().lower() for c in rows[0][:2]] != ["kpi", "value"]:
-            raise DataError("expected a header row 'kpi,value'", file=path, row=1)
-        items = [tuple(r[:2]) for r in rows[1:] if r]
-        start = 2
+            found = ",".join(rows[0][:4]) if rows else "an empty file"
+            raise DataError(f"expected a header row 'kpi,value', found '{found}'", file=path, row=1)
+        for i, r in enumerate(rows[1:], start=2):
+            if not any(c.strip() for c in r):
+                continue
+            if len(r) < 2:
+                raise DataError(f"expected two cells 'kpi,value', found {len(r)}: {','.join(r)!r}",
+                                file=path, row=i)
+            items.append((i, r[0], r[1]))
+        where = "row"
     out: dict[str, float] = {}
-    for i, (k, v) in enumerate(items, start=start):
+    seen: dict[str, int] = {}
+    for i, k, v in items:
+        kpi = str(k).strip()
+        at: dict[str, object] = {"row": i} if where == "row" else {}
+        pre = f"line {i}: " if where == "line" and i else ""
+        if kpi in seen:
+            raise DataError(f"{pre}KPI '{kpi}' appears twice ({where}s {seen[kpi]} and {i}); give one value "
+                            "per KPI", file=path, **at, **({"column": "kpi"} if at else {}))
+        seen[kpi] = i
         try:
-            out[str(k).strip()] = float(v)
+            x = float(v) if not isinstance(v, bool) else math.nan
         except (TypeError, ValueError):
-            raise DataError(f"value for KPI '{k}' is not a number: {v!r}", file=path, row=i, column="value") from None
+            x = math.nan
+        if not math.isfinite(x):
+            raise DataError(f"{pre}value for KPI '{kpi}' is not a number: {v!r}", file=path, **at, **({"column": "value"} if at else {}))
+        out[kpi] = x
     return out
 
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import DataError
     from ..scorecard import load_scorecard, score
-    from ._common import write_json
+    from ._common import check_output_file, write_json
 
+    check_output_file(args.json, "--json")
     sc = load_scorecard(args.scorecard)
     actuals = _read_actuals(args.actuals) if args.actuals else None
     if actuals:

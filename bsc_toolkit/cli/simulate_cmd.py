@@ -102,7 +102,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..history import simulate_history
+    from ._common import check_output_dir
 
+    check_output_dir(args.out, "-o/--out")
     effects = {_key(k): v for k, v in args.effect}
     sim = simulate_history(
         args.scorecard,

@@ -36,10 +36,10 @@ Beyond the links (switch each off to save time):
   discovery          EXPLORATORY: links the map lacks, and links whose reverse
                      direction is stronger; own FDR families, leads not findings
 
-Examples:
+Examples (`bsc simulate retail -o .` makes a history.csv to try them on):
   bsc validate retail --data history.csv --unit unit --period period --bootstrap 999 --seed 1
   bsc validate retail --data history.csv --unit unit --period period --no-discovery
-  bsc validate retail --data history.csv --unit store --period quarter
+  bsc validate retail --data stores.csv --unit store --period quarter --json evidence.json
   bsc validate my.yaml --data kpis.xlsx --sheet data --period month --json evidence.json
   bsc validate my.yaml --data kpis.csv --period year --own-lags 0 --transform diff
   bsc validate my.yaml --data shop.duckdb --sql "select * from kpis" --unit store --period q
@@ -90,8 +90,9 @@ def run(args: argparse.Namespace) -> int:
     from ..evidence import validate
     from ..history import load_history
     from ..scorecard import load_scorecard
-    from ._common import write_json
+    from ._common import check_output_file, write_json
 
+    check_output_file(args.json, "--json")
     sc = load_scorecard(args.scorecard)
     source, database = args.data, None
     if args.sql and (str(args.data).lower().endswith(_DATABASE_SUFFIXES) or "://" in str(args.data)):

@@ -217,6 +217,10 @@ def load_brief(path: str | os.PathLike[str]) -> Brief:
             )
     if p.is_dir():
         raise GenerationError(f"brief {path}: is a folder; expected a .yaml or .md file")
+    if p.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xlsm", ".xls", ".parquet", ".duckdb", ".db", ".sqlite",
+                            ".pdf", ".docx", ".png", ".svg"):
+        raise GenerationError(f"brief {path}: a '{p.suffix}' file is not a strategy brief; expected a .yaml "
+                              "brief (organisation, sector, mission, themes, ...) or a .md/.txt text")
     try:
         text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

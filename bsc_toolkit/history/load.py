@@ -239,6 +239,9 @@ def _read_file(path_like: Any, sheet: str | int | None, text_cols: Callable[[lis
     if path.is_dir():
         raise DataError("is a folder, not a data file", file=label)
     suffix = path.suffix.lower()
+    if sheet is not None and suffix not in _EXCEL_SUFFIXES:
+        raise DataError(f"`sheet` ({sheet!r}) applies to Excel workbooks (.xlsx) only, but this is a "
+                        f"'{suffix or '(no extension)'}' file", file=label)
     if suffix in _CSV_SUFFIXES:
         return _read_csv(path, label, text_cols)
     if suffix in _EXCEL_SUFFIXES:

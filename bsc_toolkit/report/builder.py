@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -114,9 +117,16 @@ def load_evidence_dict(evidence: Any) -> dict[str, Any]:
     elif isinstance(evidence, (str, Path)):
         p = Path(evidence)
         if not p.exists():
-            raise DataError("evidence file not found", file=str(p))
+            raise DataError("evidence file not found (expected the JSON written by `bsc validate --json`)",
+                            file=str(p))
+        if p.is_dir():
+            raise DataError("is a folder; expected the evidence JSON written by `bsc validate --json`",
+                            file=str(p))
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); expected the evidence JSON "
+                            "written by `bsc validate --json`", file=str(p)) from None
         except json.JSONDecodeError as exc:
             raise DataError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
                             file=str(p)) from None
@@ -248,6 +258,11 @@ def build_report(
 
         scorecard = load_scorecard(scorecard)
     ev = load_evidence_dict(evidence) if evidence is not None else None
+    if ev and ev.get("links"):
+        # refuse evidence about another scorecard before anything is written
+        from ..strategy_map.overlay import build_overlay
+
+        build_overlay(scorecard, evidence if isinstance(evidence, (str, Path)) else ev)
     if kind == "validation" and not ev:
         raise DataError("a validation report needs evidence: pass evidence= (an Evidence object, dict or the JSON "
                         "file from `bsc validate --json`), or choose kind='client' or 'handout'")
@@ -258,98 +273,118 @@ def build_report(
             "https://quarto.org/docs/get-started/ or use renderer='pandoc'"
         )
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    fig_dir = out / "figures"
-    fig_dir.mkdir(exist_ok=True)
-    warnings: list[str] = []
+    # everything is written to a staging folder inside out_dir and moved into place at the end,
+    # so a failure or Ctrl-C halfway leaves an earlier report in out_dir byte-identical
+    final = Path(out_dir)
+    final.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix=".bsc-report-", dir=final))
+    try:
+        fig_dir = out / "figures"
+        fig_dir.mkdir(exist_ok=True)
+        warnings: list[str] = []
 
-    # ---- numbers -------------------------------------------------------
-    from ..scorecard import score
+        # ---- numbers -------------------------------------------------------
+        from ..scorecard import score
 
-    actuals: dict[str, float] = {}
-    actuals_source = "scorecard"
-    if history is not None:
-        for k in scorecard.kpis:
-            if k.id in getattr(history, "data", {}).columns:
-                v = history.latest(k.id)
-                if v is not None:
-                    actuals[k.id] = v
-        if actuals:
-            actuals_source = str(getattr(history, "source", "KPI history"))
-    rep = score(scorecard, actuals or None)
-
-    # ---- figures -------------------------------------------------------
-    from . import charts
-
-    figures: dict[str, Path] = {}
-    say("drawing charts")
-    if kind == "client":
-        figures["status_dashboard"] = charts.status_dashboard(scorecard, fig_dir, actuals=actuals or None)["svg"]
+        actuals: dict[str, float] = {}
+        actuals_source = "scorecard"
         if history is not None:
-            try:
-                figures["kpi_trends"] = charts.kpi_trends(scorecard, history, fig_dir)["svg"]
-            except DataError as exc:
-                warnings.append(f"KPI trends left out: {exc}")
-    if ev and kind == "validation":
-        figures["coefficients"] = charts.coefficient_plot(ev, fig_dir)["svg"]
-        figures["lag_profiles"] = charts.lag_profiles(ev, fig_dir)["svg"]
-    say("drawing the strategy map")
-    mp = _draw_map(scorecard, ev, rep, fig_dir, warnings)
-    if mp:
-        figures["strategy_map"] = mp["svg"]
+            for k in scorecard.kpis:
+                if k.id in getattr(history, "data", {}).columns:
+                    v = history.latest(k.id)
+                    if v is not None:
+                        actuals[k.id] = v
+            if actuals:
+                actuals_source = str(getattr(history, "source", "KPI history"))
+        rep = score(scorecard, actuals or None)
 
-    # ---- text ----------------------------------------------------------
-    say("writing index.qmd")
-    from .narrative import offline_narrative
+        # ---- figures -------------------------------------------------------
+        from . import charts
 
-    narrative_md, narrative_source = "", ""
-    if narrative and str(narrative).strip():
-        narrative_md, narrative_source = sanitize_markdown(narrative, shift_headings=2), "given"
-    elif ev and kind in ("validation", "client"):
-        narrative_md, narrative_source = offline_narrative(scorecard, ev), "offline"
-    critique_md = sanitize_markdown(critique, shift_headings=2) if critique else ""
-    okrs_md = _okrs_markdown(scorecard, warnings) if kind == "client" else ""
-    ctx = ReportContext(
-        scorecard=scorecard, score=rep, evidence=ev, history=history,
-        figures={k: f"figures/{p.name}" for k, p in figures.items()},
-        narrative=narrative_md, narrative_source=narrative_source, critique=critique_md, okrs=okrs_md,
-        actuals_source=actuals_source,
-    )
-    body = body_for(kind, ctx)
-    if warnings:
-        body += "\n::: {.callout-note}\n## Left out of this report\n\n" + "\n".join(
-            f"- {md_escape(w)}" for w in warnings) + "\n:::\n"
-    from .. import __version__
+        figures: dict[str, Path] = {}
+        say("drawing charts")
+        if kind == "client":
+            figures["status_dashboard"] = charts.status_dashboard(scorecard, fig_dir, actuals=actuals or None)["svg"]
+            if history is not None:
+                try:
+                    figures["kpi_trends"] = charts.kpi_trends(scorecard, history, fig_dir)["svg"]
+                except DataError as exc:
+                    warnings.append(f"KPI trends left out: {exc}")
+        if ev and kind == "validation":
+            figures["coefficients"] = charts.coefficient_plot(ev, fig_dir)["svg"]
+            figures["lag_profiles"] = charts.lag_profiles(ev, fig_dir)["svg"]
+        say("drawing the strategy map")
+        mp = _draw_map(scorecard, ev, rep, fig_dir, warnings)
+        if mp:
+            figures["strategy_map"] = mp["svg"]
 
-    body += (f"\n---\n\n*Generated by bsc-toolkit {md_escape(__version__)} on "
-             f"{_dt.date.today().isoformat()}.*\n")
-    meta = {
-        "title": md_escape(title if title is not None else scorecard.name),
-        "subtitle": md_escape(SUBTITLES[kind]),
-        "date": _dt.date.today().isoformat(),
-        "lang": "en",
-        "format": {
-            "html": {"toc": True, "embed-resources": True, "fig-format": "svg"},
-            "typst": {"toc": True, "papersize": "a4"},
-            "docx": {"toc": True},
-        },
-        "filters": ["figures.lua"],
-        "crossref": {"fig-title": "Figure", "tbl-title": "Table"},
-        "bsc-kind": kind,
-    }
-    qmd = out / "index.qmd"
-    atomic_write(qmd, front_matter(meta) + "\n" + body)
-    atomic_write(out / "figures.lua", template_path("figures.lua").read_text(encoding="utf-8"))
+        # ---- text ----------------------------------------------------------
+        say("writing index.qmd")
+        from .narrative import offline_narrative
 
-    # ---- render ----------------------------------------------------------
-    outputs: dict[str, Path] = {}
-    used = "quarto" if use_quarto else "pandoc+typst"
-    if formats:
-        say(f"rendering {', '.join(formats)} with {used}")
-        outputs = render_quarto(qmd, formats) if use_quarto else render_pandoc(qmd, formats)
-    return ReportResult(qmd=qmd, outputs=outputs, renderer=used, figures=figures, kind=kind,
-                        warnings=tuple(warnings), seconds=time.perf_counter() - t0)
+        narrative_md, narrative_source = "", ""
+        if narrative and str(narrative).strip():
+            narrative_md, narrative_source = sanitize_markdown(narrative, shift_headings=2), "given"
+        elif ev and kind in ("validation", "client"):
+            narrative_md, narrative_source = offline_narrative(scorecard, ev), "offline"
+        critique_md = sanitize_markdown(critique, shift_headings=2) if critique else ""
+        okrs_md = _okrs_markdown(scorecard, warnings) if kind == "client" else ""
+        ctx = ReportContext(
+            scorecard=scorecard, score=rep, evidence=ev, history=history,
+            figures={k: f"figures/{p.name}" for k, p in figures.items()},
+            narrative=narrative_md, narrative_source=narrative_source, critique=critique_md, okrs=okrs_md,
+            actuals_source=actuals_source,
+        )
+        body = body_for(kind, ctx)
+        if warnings:
+            body += "\n::: {.callout-note}\n## Left out of this report\n\n" + "\n".join(
+                f"- {md_escape(w)}" for w in warnings) + "\n:::\n"
+        from .. import __version__
+
+        body += (f"\n---\n\n*Generated by bsc-toolkit {md_escape(__version__)} on "
+                 f"{_dt.date.today().isoformat()}.*\n")
+        meta = {
+            "title": md_escape(title if title is not None else scorecard.name),
+            "subtitle": md_escape(SUBTITLES[kind]),
+            "date": _dt.date.today().isoformat(),
+            "lang": "en",
+            "format": {
+                "html": {"toc": True, "embed-resources": True, "fig-format": "svg"},
+                "typst": {"toc": True, "papersize": "a4"},
+                "docx": {"toc": True},
+            },
+            "filters": ["figures.lua"],
+            "crossref": {"fig-title": "Figure", "tbl-title": "Table"},
+            "bsc-kind": kind,
+        }
+        qmd = out / "index.qmd"
+        atomic_write(qmd, front_matter(meta) + "\n" + body)
+        atomic_write(out / "figures.lua", template_path("figures.lua").read_text(encoding="utf-8"))
+
+        # ---- render ----------------------------------------------------------
+        outputs: dict[str, Path] = {}
+        used = "quarto" if use_quarto else "pandoc+typst"
+        if formats:
+            say(f"rendering {', '.join(formats)} with {used}")
+            outputs = render_quarto(qmd, formats) if use_quarto else render_pandoc(qmd, formats)
+        moved = _publish(out, final)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return ReportResult(qmd=moved[qmd], outputs={k: moved[v] for k, v in outputs.items()}, renderer=used,
+                        figures={k: moved.get(v, final / "figures" / v.name) for k, v in figures.items()},
+                        kind=kind, warnings=tuple(warnings), seconds=time.perf_counter() - t0)
+
+
+def _publish(stage: Path, final: Path) -> dict[Path, Path]:
+    """Move every file of ``stage`` to the same place under ``final``; return old -> new paths."""
+    moved: dict[Path, Path] = {}
+    for src in sorted(x for x in stage.rglob("*") if x.is_file()):
+        dst = final / src.relative_to(stage)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dst)
+        moved[src] = dst
+        moved[src.resolve()] = dst
+    return moved
 
 
 def _okrs_markdown(scorecard: Any, warnings: list[str]) -> str:

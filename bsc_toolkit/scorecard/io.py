@@ -169,8 +169,19 @@ def scorecard_from_data(
     """
     lines = lines or {}
     if not isinstance(data, dict):
-        kind = type(data).__name__ if data is not None else "an empty document"
-        raise ScorecardError([Problem("", f"expected a mapping with 'name' and 'objectives' at the top, got {kind}", 1 if lines else None)], file)
+        raise ScorecardError([Problem("", _not_a_scorecard(data), 1 if lines else None)], file)
+    fmt = data.get("format")
+    if isinstance(fmt, str) and fmt.startswith("bsc-") and "objectives" not in data:
+        what = {"bsc-evidence": "an evidence file (from `bsc validate --json`)",
+                "bsc-simulation-truth": "the truth file of a simulation (truth.json)"}.get(
+                    fmt.split("/")[0], f"a '{fmt}' file")
+        raise ScorecardError([Problem("", f"this is {what}, not a scorecard; expected a mapping with 'name' "
+                                          "and 'objectives'", 1 if lines else None)], file)
+    known = set(Scorecard.model_fields) | {f.alias for f in Scorecard.model_fields.values() if f.alias}
+    if data and "objectives" not in data and not (set(map(str, data)) & known):
+        keys = ", ".join(repr(str(k)) for k in list(data)[:6]) + (", ..." if len(data) > 6 else "")
+        raise ScorecardError([Problem("", f"not a scorecard: expected the keys 'name' and 'objectives' at the "
+                                          f"top, found {keys}", 1 if lines else None)], file)
     try:
         return Scorecard.model_validate(data)
     except ValidationError as exc:
@@ -187,6 +198,24 @@ def scorecard_from_data(
                     for path, msg in reference_problems(sc)
                 ]
         raise ScorecardError(problems, file) from None
+
+
+def _not_a_scorecard(data: Any) -> str:
+    """What to say when a document is not a mapping at all (a CSV, a list, an empty file)."""
+    expected = "expected a mapping with 'name' and 'objectives' at the top (a scorecard)"
+    if data is None:
+        return f"{expected}, got an empty document"
+    if isinstance(data, str):
+        first = data.strip().splitlines()[0] if data.strip() else ""
+        hint = ""
+        if first.count(",") >= 2 or first.count(";") >= 2 or "\t" in first:
+            first = first.split(" ")[0]  # YAML folds the lines of a CSV into one string
+            hint = " (this looks like a table of KPI history; give data files with --data)"
+        return f"{expected}, got a line of text {first[:60]!r}{hint}"
+    if isinstance(data, list):
+        return f"{expected}, got a list of {len(data)} item(s)"
+    kind = "a number" if isinstance(data, (int, float)) else f"a {type(data).__name__}"
+    return f"{expected}, got {kind}: {data!r}"[:200]
 
 
 def parse_scorecard(text: str, *, file: str | None = None, format: str | None = None) -> Scorecard:

@@ -122,12 +122,18 @@ def read_evidence(evidence: Any) -> tuple[dict[str, Any], str]:
     if isinstance(evidence, (str, os.PathLike)):
         p = Path(evidence)
         src = str(p)
+        if p.is_dir():
+            raise DataError("is a folder; expected the evidence JSON written by `bsc validate --json`",
+                            file=src)
         if not p.is_file():
             raise DataError("evidence file not found (expected the JSON written by `bsc validate --json`)",
                             file=src)
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except UnicodeDecodeError as exc:
+            raise DataError(f"evidence file is not UTF-8 text ({exc.reason} at byte {exc.start}); expected "
+                            "the JSON written by `bsc validate --json`", file=src) from None
+        except json.JSONDecodeError as exc:
             raise DataError(f"evidence file is not valid JSON: {exc}", file=src) from None
     elif isinstance(evidence, Mapping):
         data = dict(evidence)
@@ -176,8 +182,21 @@ def build_overlay(scorecard: Any, evidence: Any) -> Overlay:
     for i, raw in enumerate(data.get("links", [])):
         f, t = raw.get("from"), raw.get("to")
         key: tuple[str, str] | None = (f, t) if (f, t) in by_key else None
+        fk, tk = raw.get("from_kpi"), raw.get("to_kpi")
+        if key is not None and fk and tk:
+            lk = by_key[key]
+            here = (kpi_of(lk.source), kpi_of(lk.target))
+            if here != (fk, tk) and (fk, tk) not in by_kpis:
+                # same ids, different KPIs: evidence about another scorecard's link
+                ov.warnings.append(
+                    f"evidence {src}: links[{i}] {f} -> {t} tested {fk} -> {tk}, but in scorecard "
+                    f"'{scorecard.name}' {f} -> {t} is {here[0]} -> {here[1]}; ignored"
+                )
+                continue
+            if here != (fk, tk):
+                key = by_kpis[(fk, tk)]
         if key is None:
-            key = by_kpis.get((raw.get("from_kpi"), raw.get("to_kpi"))) if raw.get("from_kpi") else None
+            key = by_kpis.get((fk, tk)) if fk else None
         if key is None:
             ov.warnings.append(
                 f"evidence {src}: links[{i}] {f} -> {t} is not a link of scorecard '{scorecard.name}'; ignored"
@@ -201,6 +220,14 @@ def build_overlay(scorecard: Any, evidence: Any) -> Overlay:
             lags=lags_t,
             q_value=_num(raw.get("q_value")),
             reason=str(raw.get("reason") or ""),
+        )
+    n_links = len(data.get("links", []))
+    if n_links and not ov.links:
+        about = f" (it is for scorecard '{data['scorecard']}')" if data.get("scorecard") else ""
+        raise DataError(
+            f"none of the {n_links} links in the evidence{about} matches a link of scorecard "
+            f"'{scorecard.name}'; run `bsc validate` on this scorecard to get its evidence",
+            file=src,
         )
 
     kpi_ids = {k.id for k in scorecard.kpis}
