@@ -1,8 +1,9 @@
 """Widgets in a real JupyterLab, driven by headless Chromium through chromedriver (selenium).
 
 Starts ``jupyter lab`` on a free 127.0.0.1 port with a token and private settings,
-opens a notebook with the link explorer and the power simulator, runs it, changes
-the dropdown and a slider in the page, and checks that the widget output changes.
+opens a notebook with the link explorer, the power simulator and the lever widget,
+runs it, changes the dropdown, a slider and the step/pulse toggle in the page, and
+checks that the widget output changes.
 Skipped (with the reason) when Chromium, chromedriver or selenium are missing.
 """
 
@@ -37,6 +38,8 @@ NOTEBOOK_CELLS = [
     "ev = validate(sc, sim.history, transform='none')",
     "link_explorer(ev, sim.history, max_lag=1)",
     "power_simulator(effect=0.0, n_units=5, n_periods=6, n_sims=3)",
+    "from bsc_toolkit.widgets import lever_sliders\n"
+    "lever_sliders(ev, sim.history, sc, draws=100)",
 ]
 
 
@@ -182,6 +185,15 @@ def test_widgets_respond_in_jupyterlab(lab, browser, tmp_path):
     readout.send_keys("0.8", Keys.ENTER)
     _wait(browser, lambda d: "+0.80 SD" in d.find_element(By.CSS_SELECTOR, ".bsc-power-result").text, 20,
           "the power simulator to recompute for effect 0.8")
+
+    lever = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".bsc-lever-result"), 30,
+                  "the lever widget's output")
+    assert "permanently (step)" in lever.text
+    pulse = next(b for b in browser.find_elements(By.CSS_SELECTOR, ".widget-toggle-buttons button")
+                 if b.text.strip() == "pulse")
+    pulse.click()
+    _wait(browser, lambda d: "for one period (pulse)" in d.find_element(By.CSS_SELECTOR, ".bsc-lever-result").text,
+          20, "the lever widget to recompute for a pulse")
     shot = (ARTIFACTS or tmp_path) / "jupyterlab_widgets.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(shot))

@@ -33,7 +33,8 @@ def _src(cell: dict) -> str:
 
 def test_the_expected_notebooks_exist():
     names = [p.stem for p in ANALYST]
-    assert names[:3] == ["01_generate_a_scorecard", "02_lint_and_score", "03_test_the_links"]
+    assert names[:4] == ["01_generate_a_scorecard", "02_lint_and_score", "03_test_the_links",
+                         "04_drivers_chains_levers"]
     assert {"05_strategy_map", "06_publish_a_report", "07_cascading"} <= set(names)
     assert len(COURSE) >= 4
     assert [p.stem for p in COURSE][:4] == [
@@ -80,22 +81,43 @@ def test_ignored_outputs_are_marked_one_by_one(path):
     assert "nbval" not in json.dumps(meta).lower(), "no notebook-wide nbval switches"
 
 
+def test_notebook_04_covers_drivers_chains_discovery_and_levers():
+    nb = _nb(NB_DIR / "04_drivers_chains_levers.ipynb")
+    code = "\n".join(_src(c) for c in _code_cells(nb))
+    prose = "\n".join(_src(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+    for call in ("evidence.drivers", "evidence.chains", "evidence.suggestions", "simulate_lever(",
+                 "lever_view(", "lever_sliders("):
+        assert call in code, f"notebook 04 does not use {call}"
+    for idea in ("leading adds information", "whole units", "exploratory", "supported"):
+        assert idea in prose.lower(), f"notebook 04 does not explain '{idea}'"
+    # the widget is the only cell whose output is not compared
+    ignored = [c for c in _code_cells(nb) if "NBVAL_IGNORE_OUTPUT" in _src(c)]
+    assert len(ignored) == 1 and "lever_sliders(" in _src(ignored[0])
+
+
 @pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name)
 def test_course_exercises_are_checked(path):
     text = "\n".join(_src(c) for c in _code_cells(_nb(path)))
     assert "from course_check import check_answer" in text
-    assert re.search(r"print\(check_answer\(\"c\d\.", text), f"{path.name}: no checked exercise"
+    assert re.search(r"print\(check_(answer|reading)\(\"c\d\.", text), f"{path.name}: no checked exercise"
 
 
 def test_check_answer_rejects_a_wrong_answer():
     sys.path.insert(0, str(NB_DIR / "course"))
     try:
-        from course_check import KEY, check_answer
+        from course_check import KEY, check_answer, check_reading, periods_for_power
     finally:
         sys.path.remove(str(NB_DIR / "course"))
     assert check_answer("c3.true_direction", "F1  ->  p1") == "c3.true_direction: correct"
     with pytest.raises(AssertionError, match="c1.n_chains: 3 is not right. Hint: count every path"):
         check_answer("c1.n_chains", 3)
+    import pandas as pd
+
+    curve = pd.DataFrame({"n_periods": [6, 8, 12], "power": [0.3, 0.79, 0.85]})
+    assert periods_for_power(curve, 0.8) == 12
+    assert check_reading("c5.x", 12, periods_for_power(curve), "h") == "c5.x: correct"
+    with pytest.raises(AssertionError, match="c5.x: 8 is not right"):
+        check_reading("c5.x", 8, periods_for_power(curve), "h")
     with pytest.raises(KeyError, match="no question 'c9.x'"):
         check_answer("c9.x", 1)
     # every question used by a course notebook has a key, and every key is used

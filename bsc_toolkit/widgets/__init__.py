@@ -8,8 +8,11 @@ without a browser or a kernel:
 widget                 pure function                   what it shows
 =====================  ==============================  ===========================================
 :func:`link_explorer`  :func:`link_view`               one link: lagged scatter, lag profile, verdict
+:func:`lever_sliders`  :func:`lever_view`              lever simulation: a step or pulse in one KPI
+                                                        propagated through the supported links, median
+                                                        path and 90% band of the Financial KPIs
 :func:`what_if_sliders` :func:`what_if`                what-if on the long-run effects of supported
-                                                        links (not a lever simulation)
+                                                        links (arithmetic, no timing, no uncertainty)
 :func:`status_dashboard` :func:`dashboard_report`      actuals -> KPI statuses and roll-up scores
 :func:`power_simulator` :func:`estimate_power`         "how many periods do I need?" by Monte Carlo
 =====================  ==============================  ===========================================
@@ -28,11 +31,13 @@ Examples
 from __future__ import annotations
 
 from .dashboard import dashboard_report, status_dashboard
+from .levers import LeverView, lever_choices, lever_range, lever_sliders, lever_view
 from .links import LinkView, link_explorer, link_view
 from .power import PowerResult, estimate_power, power_curve, power_simulator
 from .whatif import WhatIfResult, what_if, what_if_sliders
 
 __all__ = [
-    "LinkView", "PowerResult", "WhatIfResult", "dashboard_report", "estimate_power", "link_explorer",
-    "link_view", "power_curve", "power_simulator", "status_dashboard", "what_if", "what_if_sliders",
+    "LeverView", "LinkView", "PowerResult", "WhatIfResult", "dashboard_report", "estimate_power",
+    "lever_choices", "lever_range", "lever_sliders", "lever_view", "link_explorer", "link_view",
+    "power_curve", "power_simulator", "status_dashboard", "what_if", "what_if_sliders",
 ]

@@ -6,6 +6,12 @@ effect ``sum(b) / (1 - sum(rho))`` when own lags were used, else the sum of the
 driver-lag coefficients) in KPI units, and adds up the effects along every path.
 It is arithmetic on estimates, clearly labelled as such: it assumes the estimated
 effects are causal, linear and additive, and it ignores their uncertainty.
+
+For *when* the effects arrive and how uncertain they are, use the lever simulation
+instead: :func:`bsc_toolkit.widgets.lever_sliders` (widget) over
+:func:`bsc_toolkit.evidence.simulate_lever`, which propagates a step or pulse period
+by period with the estimated lags and own lags and gives a band from the coefficients'
+sampling distribution. This what-if stays as the quick end-of-horizon arithmetic.
 """
 
 from __future__ import annotations
