@@ -232,7 +232,8 @@ def chain_effects(
         res["sobel"] = {"std_error": sobel, "p_value": sobel_p,
                         "note": "first-order delta method (Sobel), steps treated as independent"}
         lrm_ok = all(lk.long_run_multiplier and lk.long_run_multiplier.estimate is not None for lk in path)
-        if B > 0:
+        iv_steps = [f"{lk.from_} -> {lk.to}" for lk in path if lk.method.get("estimator") == "iv-fd"]
+        if B > 0 and not iv_steps:
             prod = np.ones(B)
             prod_m = np.ones(B) if lrm_ok else None
             info_steps = []
@@ -266,7 +267,9 @@ def chain_effects(
             z = stats.norm.ppf(1 - alpha / 2)
             res["indirect_effect"] = {"estimate": P, "std_error": sobel, "ci_low": P - z * sobel,
                                       "ci_high": P + z * sobel, "p_value": sobel_p, "sobel_std_error": sobel}
-            res["bootstrap"] = {"replications": 0, "note": "no bootstrap requested: Sobel normal CI"}
+            res["bootstrap"] = {"replications": 0, "note": (
+                "no bootstrap requested: Sobel normal CI" if not iv_steps else
+                f"no bootstrap for steps estimated with iv-fd ({', '.join(iv_steps)}): Sobel normal CI")}
         ie = res["indirect_effect"]
         lvl = f"{100 * (1 - alpha):g}%"
         ci = (f" ({lvl} CI {ie['ci_low']:.3g} to {ie['ci_high']:.3g})" if ie.get("ci_low") is not None else "")

@@ -173,6 +173,20 @@ def _kpi_id(scorecard: Any, x: str) -> str:
                         f"(KPIs: {known})") from None
 
 
+def _refit_iv_fd(lk: LinkResult, pa: PanelArrays) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients and covariance of an ``iv-fd`` link, rebuilt from its recorded design."""
+    from .ivfd import build_iv_fd, fit_iv_fd
+
+    m = lk.method
+    inst = m.get("instruments") or []
+    kind = ("both" if len(inst) == 2 else "diff" if inst and "(difference)" in inst[0] else "level")
+    d = build_iv_fd(pa, lk.to_kpi, lk.from_kpi, list(m.get("lags") or []), int(m.get("own_lags") or 0),
+                    list(m.get("controls") or []), time_effects=m.get("effects") == "both",
+                    unit_intercepts=m.get("transform") == "detrend", instrument=kind)
+    fit = fit_iv_fd(d, cov=m.get("covariance") or "clustered")
+    return fit.params, fit.cov
+
+
 def _refit(lk: LinkResult, pa: PanelArrays) -> tuple[np.ndarray, np.ndarray, int, int]:
     m = lk.method
     spec = Spec(m.get("transform") or "none", "", m.get("effects") or "none",
@@ -182,10 +196,14 @@ def _refit(lk: LinkResult, pa: PanelArrays) -> tuple[np.ndarray, np.ndarray, int
     for c in (lk.from_kpi, lk.to_kpi, *(m.get("controls") or [])):
         if c not in pa.columns:
             raise DataError(f"the KPI history lacks column '{c}' needed by link {lk.from_} -> {lk.to}")
-    d = build_multi(pa, lk.to_kpi, [(lk.from_kpi, lags)], own, list(m.get("controls") or []), spec)
-    fit, _ = fit_design(d, spec, "auto")
     k = len(lags) + own
-    b, V = fit.params[:k], fit.cov[:k, :k]
+    if m.get("estimator") == "iv-fd":
+        bb, VV = _refit_iv_fd(lk, pa)
+        b, V = bb[:k], VV[:k, :k]
+    else:
+        d = build_multi(pa, lk.to_kpi, [(lk.from_kpi, lags)], own, list(m.get("controls") or []), spec)
+        fit, _ = fit_design(d, spec, "auto")
+        b, V = fit.params[:k], fit.cov[:k, :k]
     ref = [t.estimate for t in lk.terms] + [t.estimate for t in lk.own_terms]
     if ref and not np.allclose(b, ref, rtol=1e-6, atol=1e-9 * max(1.0, float(np.abs(ref).max()))):
         raise DataError(f"link {lk.from_} -> {lk.to}: re-estimating on this KPI history gives "

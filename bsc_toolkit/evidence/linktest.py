@@ -475,6 +475,26 @@ def _bic_select(
     return best, f"lags 1..p with p chosen by BIC on a common sample of {n} obs ({txt})"
 
 
+ESTIMATORS = ("ols", "iv-fd")
+
+
+def check_estimator(estimator: str, *, is_panel: bool, effects: str, cov: str, source: str) -> None:
+    """Raise a DataError when ``estimator`` does not fit the data or the other options."""
+    if estimator not in ESTIMATORS:
+        raise DataError(f"`estimator` must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
+    if estimator != "iv-fd":
+        return
+    if not is_panel:
+        raise DataError(f"estimator 'iv-fd' needs a panel (a unit column), but {source} is a single "
+                        f"series; use estimator='ols'")
+    if effects not in ("unit", "both"):
+        raise DataError(f"estimator 'iv-fd' removes unit effects by differencing: effects must be "
+                        f"'unit' or 'both' (or auto), got {effects!r}")
+    if cov not in ("unadjusted", "robust", "clustered"):
+        raise DataError(f"estimator 'iv-fd' supports cov unadjusted, robust or clustered (auto: "
+                        f"clustered), got {cov!r}")
+
+
 # ------------------------------------------------------------------- main entry
 def estimate_link(
     pa: PanelArrays,
@@ -493,6 +513,7 @@ def estimate_link(
     transform: str = "auto",
     alpha: float = 0.05,
     engine: str = "auto",
+    estimator: str = "ols",
 ) -> LinkResult:
     """Test one link ``x_col -> y_col`` on KPI arrays; never raises for weak data.
 
@@ -512,6 +533,10 @@ def estimate_link(
     engine : {"auto", "fast", "linearmodels"}
         ``auto`` uses the vectorised path for balanced panel samples (same numbers as
         linearmodels) and linearmodels otherwise.
+    estimator : {"ols", "iv-fd"}
+        ``ols``: the fixed-effects regression above. ``iv-fd``: Anderson-Hsiao IV in first
+        differences for short panels with unit effects and own lags
+        (:mod:`bsc_toolkit.evidence.ivfd`); panels only, effects ``unit`` or ``both``.
 
     Examples
     --------
@@ -547,6 +572,7 @@ def estimate_link(
     for c in (y_col, x_col, *controls):
         if c not in pa.columns:
             raise DataError(f"column '{c}' is not in the KPI history", file=pa.source, column=c)
+    check_estimator(estimator, is_panel=is_panel, effects=effects, cov=cov, source=pa.source)
 
     N, T = len(pa.units), pa.n_periods
     method: dict[str, Any] = {
@@ -566,6 +592,12 @@ def estimate_link(
         return _insufficient(base, f"driver '{x_col}' has no values in the data")
     if not np.isfinite(ya).any():
         return _insufficient(base, f"outcome '{y_col}' has no values in the data")
+    if estimator == "iv-fd":
+        from .ivfd import estimate_iv_fd
+
+        return estimate_iv_fd(pa, y_col, x_col, base=base, method=method, lags=lags, max_lag=max_lag,
+                              own_lags=own_lags, controls=controls, effects=effects, cov=cov,
+                              transform=transform, alpha=alpha)
 
     # ---- transform
     if transform == "auto":
@@ -580,6 +612,11 @@ def estimate_link(
         tr, why = decide(classes)
         method["transform"] = tr
         method["transform_reason"] = "auto: " + why
+        if all(c.kind == "untested" for c in classes.values()):
+            from .stationarity import MIN_PERIODS_TESTS, SHORT_PANEL_CAVEAT, SHORT_SERIES_CAVEAT
+
+            caveats.append((SHORT_PANEL_CAVEAT if is_panel else SHORT_SERIES_CAVEAT).format(
+                min_t=MIN_PERIODS_TESTS))
     else:
         tr = transform
         method["transform_reason"] = f"as requested (transform='{tr}')"

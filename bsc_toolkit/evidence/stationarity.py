@@ -45,6 +45,26 @@ KPSS_SHARE = 0.25
 TREND_F_LEVEL = 0.001
 
 
+#: caveat for links whose series were too short for the tests (``transform="auto"`` stays in
+#: levels). Figures from tests/test_evidence_power.py::test_short_panel_trends_slow (200 runs each,
+#: seed 1, defaults, det_trend scenario: unit-specific slopes U(0.1, 0.4) shared by driver and outcome).
+#: Extending :func:`unit_trend_test` to these lengths does not help: at 0.1% it flags 19-33% of
+#: trend-free AR(0.5) panels (30 units x 8-12 periods) and finds only about 42% of the trending ones.
+SHORT_PANEL_CAVEAT = (
+    "short panel: with fewer than {min_t} periods transform='auto' runs no unit-root or trend tests "
+    "and stays in levels; unit-specific trends shared by driver and outcome can then produce a "
+    "spurious link (simulated with 30 units: 9% of trending null links 'supported' at 12 periods, "
+    "4% at 8, against 1.5% without trends); transform='detrend' brings that to 2% but loses "
+    "power (a planted effect found in 95% instead of 100% of runs at 12 periods, 53% instead "
+    "of 84% at 8)"
+)
+SHORT_SERIES_CAVEAT = (
+    "short series: with fewer than {min_t} periods transform='auto' runs no unit-root or trend tests "
+    "and stays in levels; a trend shared by driver and outcome can produce a spurious link; "
+    "consider transform='detrend' or 'diff'"
+)
+
+
 @dataclass(frozen=True)
 class SeriesClass:
     kind: str  # "stationary" | "trend-stationary" | "unit root" | "untested"

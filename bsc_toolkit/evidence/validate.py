@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import DataError
-from .linktest import COVS, EFFECTS, TRANSFORMS, PanelArrays, estimate_link
+from .linktest import COVS, EFFECTS, TRANSFORMS, PanelArrays, check_estimator, estimate_link
 from .results import FORMAT, Evidence, LinkResult
 
 __all__ = ["apply_fdr", "validate"]
@@ -164,6 +164,7 @@ def validate(
     discovery: bool = True,
     bootstrap: int = 499,
     seed: int = 0,
+    estimator: str = "ols",
 ) -> Evidence:
     """Test every cause-and-effect link of a scorecard on KPI history.
 
@@ -215,6 +216,17 @@ def validate(
         Bootstrap replications for the chains (0: Sobel normal intervals only).
     seed : int
         Seed of the bootstrap.
+    estimator : {"ols", "iv-fd"}
+        The link tests' estimator. ``ols`` (default): the fixed-effects regression.
+        ``iv-fd``: a bias-aware option for SHORT panels with unit effects and own lags
+        (Anderson-Hsiao: first differences remove the unit effects, the differenced own
+        lag is instrumented by the outcome's level two periods back; two-stage least
+        squares with unit-clustered errors; see :mod:`bsc_toolkit.evidence.ivfd`). Use it
+        when the outcome may feed back into the driver (reverse causality), where the OLS
+        test can call a purely reversed link ``contradicted``; it has less power and gives
+        ``insufficient_data`` when the instrument is weak (first-stage F < 10). Panels
+        only, effects ``unit`` or ``both``. Driver models and discovery stay OLS; chains
+        through iv-fd links use Sobel intervals (no bootstrap).
 
     Returns
     -------
@@ -266,6 +278,8 @@ def validate(
         raise DataError(f"`bootstrap` must be a whole number >= 0, got {bootstrap!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise DataError(f"`seed` must be a whole number >= 0, got {seed!r}")
+    if estimator not in ("ols", "iv-fd"):
+        raise DataError(f"`estimator` must be one of ols, iv-fd; got {estimator!r}")
     if not (0 < float(alpha) < 1):
         raise DataError(f"`alpha` must be between 0 and 1, got {alpha!r}")
     controls = tuple(controls or ())
@@ -278,6 +292,7 @@ def validate(
     if not is_panel and cv == "clustered":
         raise DataError(f"cov 'clustered' needs a panel (a unit column), but {source} is a single "
                         "series; use 'hac'")
+    check_estimator(estimator, is_panel=is_panel, effects=eff, cov=cv, source=source)
 
     # resolve the links' KPIs and check the columns
     cols = set(map(str, history.data.columns))
@@ -317,7 +332,7 @@ def validate(
             pa, tk, fk, from_=lk.source, to=lk.target, expected_sign=lk.sign,
             lags=lk.lags, max_lag=lk.max_lag if lk.max_lag is not None else max_lag,
             own_lags=own_lags, controls=controls, effects=eff, cov=cv, transform=transform,
-            alpha=alpha, engine=engine,
+            alpha=alpha, engine=engine, estimator=estimator,
         ))
     results, n_tests = apply_fdr(results, alpha)
 
@@ -368,6 +383,7 @@ def validate(
             "transform": transform, "controls": list(controls), "alpha": float(alpha),
             "lag_criterion": "bic", "engine": engine, "drivers": bool(drivers), "chains": bool(chains),
             "discovery": bool(discovery), "bootstrap": int(bootstrap), "seed": int(seed),
+            "estimator": estimator,
         },
         "multiple_testing": {"method": "benjamini-hochberg", "alpha": float(alpha),
                              "n_tests": n_tests, "note": FDR_NOTE},
