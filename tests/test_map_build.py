@@ -313,4 +313,6 @@ def test_candidates_implied_by_the_map_are_counted_not_drawn(retail, sample_evid
     m = strategy_map(retail, ev)
     assert drawn.n_candidates == 1 and m.n_candidates == 0 and m.n_implied == 1
     assert "candidate?" not in m.source and "candidate?" in drawn.source
-    assert "restate indirect paths" in m.summary
+    assert "the map itself may explain" in m.summary
+    shared = dict(ev["suggestions"][0], implied_by_map=False, common_drivers_in_map=["forecast_coverage"])
+    assert strategy_map(retail, dict(ev, suggestions=[shared])).n_implied == 1

@@ -28,6 +28,7 @@ from .results import (
     Suggestion,
     Term,
     load_evidence,
+    map_explanation,
 )
 from .validate import apply_fdr, validate
 
@@ -46,6 +47,7 @@ __all__ = [
     "Term",
     "apply_fdr",
     "load_evidence",
+    "map_explanation",
     "estimate_link",
     "validate",
 ]

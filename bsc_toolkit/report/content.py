@@ -448,15 +448,28 @@ def suggestions_section(ev: Mapping[str, Any]) -> str:
         "corrected within the search (a family separate from the hypothesised links). *candidate*: a KPI pair the "
         "map does not link; *reverse*: the outcome predicts the driver more strongly than the other way round.\n"
     ]
+    from ..evidence.results import map_explanation
+
+    explained = [s for s in sugg if map_explanation(s)]
+    if explained:
+        out.append(
+            f"{len(explained)} of the {len(sugg)} suggestions may be explained by the map itself: an indirect "
+            "path, a driver the two KPIs share, or the reverse of a path. KPIs on one chain predict each other "
+            "even without a direct link, so these are listed last and are not evidence of a missing link.\n"
+        )
     rows = []
-    for s in sugg:
+    for s in sorted(sugg, key=lambda x: (map_explanation(x) is not None, x.get("q_value") or 1.0)):
         lags = s.get("lags") if s.get("lags") is not None else s.get("lag")
         lags = ",".join(str(x) for x in lags) if isinstance(lags, list) else ("–" if lags is None else str(lags))
+        why = map_explanation(s)
+        note = why if why else ("the map does not explain it" if s.get("kind") == "candidate"
+                                else (s.get("note") or ""))
         rows.append([md_escape(s.get("kind")), f"{md_escape(s.get('from_kpi'))} → {md_escape(s.get('to_kpi'))}",
                      md_escape(lags), fmt_num(s.get("estimate"), sign=True),
                      fmt_num(s.get("standardized_effect"), sign=True) if s.get("standardized_effect") is not None
-                     else "–", fmt_q(s.get("q_value")), md_escape(s.get("note"))])
-    out.append(md_table(["Kind", "Driver → outcome", "Lags", "Estimate", "Std. effect", "q", "Note"], rows,
+                     else "–", fmt_q(s.get("q_value")), md_escape(note)])
+    out.append(md_table(["Kind", "Driver → outcome", "Lags", "Estimate", "Std. effect", "q",
+                         "Explained by the map?"], rows,
                         widths=[9, 30, 5, 9, 8, 7, 32], align="llrrrrl",
                         caption="Exploratory suggestions from the data (not hypothesised; leads, not findings).",
                         label="tbl-suggestions") + "\n")

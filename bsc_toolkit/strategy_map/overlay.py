@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from ..evidence.results import map_explanation
 
 __all__ = ["EDGE_STYLES", "VERDICTS", "EdgeStyle", "LinkEvidence", "Overlay", "read_evidence"]
 
@@ -84,7 +85,7 @@ class Overlay:
 
     links: dict[tuple[str, str], LinkEvidence] = field(default_factory=dict)
     candidates: list[dict[str, Any]] = field(default_factory=list)
-    implied: int = 0  # candidate links that only restate an indirect path of the map (not drawn)
+    implied: int = 0  # candidate links the map itself explains (not drawn); see map_explanation
     warnings: list[str] = field(default_factory=list)
     source: str = ""
 
@@ -258,9 +259,10 @@ def build_overlay(scorecard: Any, evidence: Any) -> Overlay:
                     f"not drawn"
                 )
                 continue
-            if s.get("implied_by_map"):
-                # an indirect path the map already draws (e.g. L1 -> P1 -> C1 seen as L1 -> C1):
-                # not a missing link, so it is counted, not drawn
+            if map_explanation(s):
+                # the map itself explains it (an indirect path such as L1 -> P1 -> C1 seen as
+                # L1 -> C1, a shared driver, or the reverse of a path): not a missing link,
+                # so it is counted, not drawn
                 ov.implied += 1
                 continue
             ov.candidates.append(dict(s))

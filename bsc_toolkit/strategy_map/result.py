@@ -89,7 +89,8 @@ class StrategyMap:
     n_objectives, n_links, n_candidates : int
         Objectives (nodes), hypothesised links and candidate links (edges) drawn.
     n_implied : int
-        Exploratory candidate links not drawn because they restate an indirect path of the map.
+        Exploratory candidate links not drawn because the map itself may explain them
+        (an indirect path, a shared driver, the reverse of a path).
     verdicts : dict
         Verdict -> number of scorecard links with it (empty without evidence).
     warnings : tuple of str
@@ -173,8 +174,8 @@ class StrategyMap:
                  f"{self.n_links} links" + (f", {self.n_candidates} candidate link{'s' if self.n_candidates != 1 else ''}"
                     if self.n_candidates else "")]
         if self.n_implied:
-            lines.append(f"{self.n_implied} exploratory candidate link(s) only restate indirect paths "
-                         "the map already draws; not drawn")
+            lines.append(f"{self.n_implied} exploratory candidate link(s) that the map itself may explain "
+                         "(indirect path, shared driver or reverse of a path); not drawn")
         if self.verdicts:
             lines.append("Verdicts: " + ", ".join(f"{k.replace('_', ' ')} {v}"
                                                   for k, v in sorted(self.verdicts.items())))
