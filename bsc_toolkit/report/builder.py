@@ -275,7 +275,7 @@ def build_report(
 
     # everything is written to a staging folder inside out_dir and moved into place at the end,
     # so a failure or Ctrl-C halfway leaves an earlier report in out_dir byte-identical
-    final = Path(out_dir)
+    final = Path(out_dir).resolve()
     final.mkdir(parents=True, exist_ok=True)
     out = Path(tempfile.mkdtemp(prefix=".bsc-report-", dir=final))
     try:
