@@ -20,6 +20,11 @@ Script entries:
 * ``DROP``: close the connection without answering.
 
 When the script is used up, the last entry is repeated.
+
+``FakeLLM(script, reject_formats=("json_schema",))`` plays a server without structured
+output (like older Ollama): every request whose ``response_format`` type is listed is
+answered with HTTP 400 (``reject_status``) and an error naming the response format,
+without using up a script entry. By default nothing is rejected.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["DROP", "FakeLLM", "Request", "chat_completion", "free_port", "reply", "status"]
+__all__ = ["DROP", "FakeLLM", "Request", "chat_completion", "format_refusal", "free_port", "reply", "status"]
 
 DROP = {"drop": True}
 
@@ -51,6 +56,13 @@ def status(code: int, body: Any = None, *, retry_after: str | None = None,
     if body is None:
         body = {"error": {"message": f"fake error {code}", "type": "fake", "code": code}}
     return {"status": code, "body": body, "headers": hdrs}
+
+
+def format_refusal(kind: str, code: int = 400) -> dict[str, Any]:
+    """The error answer of a server that does not support ``response_format`` type ``kind``."""
+    return status(code, {"error": {"message": f"invalid response_format type: {kind!r} is not supported",
+                                   "type": "invalid_request_error", "param": "response_format",
+                                   "code": None}})
 
 
 def chat_completion(content: str, model: str = "fake-model") -> dict[str, Any]:
@@ -86,9 +98,13 @@ def free_port() -> int:
 class FakeLLM:
     """A scripted chat-completions server on 127.0.0.1; use as a context manager."""
 
-    def __init__(self, script: list[Any] | None = None) -> None:
+    def __init__(self, script: list[Any] | None = None, *, reject_formats: tuple[str, ...] = (),
+                 reject_status: int = 400) -> None:
         self.script = list(script or ["{}"])
+        self.reject_formats = tuple(reject_formats)
+        self.reject_status = reject_status
         self.requests: list[Request] = []
+        self._served = 0  # script entries used (refused response formats use none)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -166,7 +182,12 @@ class FakeLLM:
     def _record_and_next(self, req: Request) -> Any:
         with self._lock:
             self.requests.append(req)
-            i = min(len(self.requests) - 1, len(self.script) - 1)
+            rf = req.json.get("response_format") if isinstance(req.json, dict) else None
+            kind = rf.get("type") if isinstance(rf, dict) else None
+            if kind is not None and kind in self.reject_formats:
+                return format_refusal(kind, self.reject_status)
+            i = min(self._served, len(self.script) - 1)
+            self._served += 1
             return self.script[i]
 
     def _answer(self, handler: Any, entry: Any, body: Any) -> None:

@@ -22,6 +22,17 @@ Which generator runs:
 The API key is read from OPENAI_API_KEY only (never a command-line argument, so it
 does not end up in shell history). The scorecard records which generator made it.
 
+How the JSON answer is requested (--response-mode, or BSC_LLM_RESPONSE_MODE):
+  auto         (default) structured output (response_format json_schema); when the
+               server refuses it with HTTP 400/422 naming the response format (older
+               Ollama, LM Studio, some vLLM builds), JSON mode (json_object) with the
+               schema in the prompt, then no response_format; the mode that worked is
+               kept for the repairs and recorded in the scorecard's generator note
+  json_schema  structured output only, no fallback
+  json_object  JSON mode with the schema in the prompt
+  none         no response_format, the schema in the prompt (any server)
+Every answer is validated and repaired the same way in every mode.
+
 With --parent the scorecard is a department scorecard cascading from the parent:
 every objective names the parent objectives it supports.
 
@@ -31,6 +42,7 @@ Examples:
   bsc generate --brief retail_it --parent retail -o it.yaml   # cascade from an example
   OPENAI_API_KEY=... bsc generate --brief brief.yaml --model gpt-4o-mini -o sc.yaml
   bsc generate --brief brief.yaml --base-url http://localhost:11434/v1 --model llama3.1 -o sc.yaml
+  bsc generate --brief brief.yaml --base-url http://localhost:1234/v1 --response-mode json_object -o sc.yaml
   bsc generate --list-briefs
 """
 
@@ -50,6 +62,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=positive_float, default=60.0, metavar="S", help="seconds per LLM request (default 60)")
     p.add_argument("--retries", type=non_negative_int, default=3, metavar="N",
                    help="retries of timeouts, connection errors, 429 and 5xx, with backoff (default 3)")
+    p.add_argument("--response-mode", choices=("auto", "json_schema", "json_object", "none"), default=None,
+                   help="how the JSON answer is requested: auto (default; json_schema, falling back to "
+                        "json_object, then none when the server refuses it), json_schema, json_object or "
+                        "none (default: BSC_LLM_RESPONSE_MODE or auto)")
     p.add_argument("--critique", metavar="OUT.md", help="also write a critique of the scorecard (Markdown)")
     p.add_argument("--okrs", metavar="OUT", help="also write OKRs derived from it (.yaml, .json or .md)")
     p.add_argument("--okr-start", default="2026Q1", metavar="YYYYQn", help="first OKR quarter (default 2026Q1)")
@@ -77,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     sc = generate_scorecard(
         brief, provider=args.provider, model=args.model, base_url=args.base_url, parent=args.parent,
         max_repairs=args.max_repairs, timeout=args.timeout, retries=args.retries,
+        response_mode=args.response_mode,
     )
     # everything is computed before anything is written: a failure leaves existing files alone
     review = critique(sc) if args.critique else None
@@ -85,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
     gen = sc.generator
     if gen is not None and gen.name == "openai":
         used = f"the LLM generator (model {gen.model} at {gen.provider_url})"
+        mode = next((p.strip() for p in (gen.note or "").split(";") if p.strip().startswith("structured output")), None)
+        if mode:
+            used += f", {mode}"
     else:
         used = "the offline generator (bsc-toolkit KPI library; no LLM configured or requested)"
     findings = lint(sc)

@@ -1,7 +1,11 @@
 """``generate_scorecard``: a scorecard from a brief, with an LLM or offline.
 
 With an LLM the model is asked for structured output with the scorecard's own JSON
-Schema; the answer is validated (schema, cross-references, lint, cascade) and, when
+Schema (``response_format`` ``json_schema``). Servers that refuse that (older Ollama,
+LM Studio, some vLLM builds answer HTTP 400/422 naming the response format) are asked
+again in JSON mode (``json_object``) with the schema in the prompt, then with no
+``response_format`` at all; the mode that works is kept for the rest of the generation
+and recorded in ``generator.note``. The answer is validated (schema, cross-references, lint, cascade) and, when
 it is invalid, the problems are sent back for a corrected answer, at most
 ``max_repairs`` times.
 """
@@ -19,11 +23,18 @@ from ..errors import GenerationError, ScorecardError
 from ..scorecard import Scorecard, check_cascade, lint, scorecard_json_schema
 from ..scorecard.io import load_scorecard, scorecard_from_data
 from .brief import Brief, as_brief
-from .llm import LLMConfig, chat, resolve_config
+from .llm import (
+    RESPONSE_MODE_ENV,
+    LLMConfig,
+    ResponseFormatRejected,
+    chat,
+    resolve_config,
+    resolve_response_mode,
+)
 from .offline import DEFAULT_N_KPIS, generate_offline
 from .prompts import render
 
-__all__ = ["generate_scorecard", "check_answer", "REPAIR_LINT_CODES"]
+__all__ = ["generate_scorecard", "check_answer", "response_format", "schema_prompt", "REPAIR_LINT_CODES"]
 
 log = logging.getLogger("bsc_toolkit.generate")
 
@@ -54,6 +65,7 @@ def generate_scorecard(
     timeout: float = 60.0,
     retries: int = 3,
     backoff: float = 1.0,
+    response_mode: str | None = None,
 ) -> Scorecard:
     """Generate a Balanced Scorecard from a strategy brief.
 
@@ -76,6 +88,13 @@ def generate_scorecard(
         How often an invalid LLM answer is sent back with its problems.
     timeout, retries, backoff : float, int, float
         Per-request timeout (s), retries of transient failures, first backoff delay (s).
+    response_mode : {"auto", "json_schema", "json_object", "none"}, optional
+        How the JSON answer is requested (default: ``BSC_LLM_RESPONSE_MODE`` or
+        ``"auto"``). ``"auto"`` asks for structured output (``json_schema``) and, when
+        the server refuses it with HTTP 400/422 naming the response format, falls
+        back to JSON mode (``json_object``, schema in the prompt) and then to no
+        ``response_format`` (schema in the prompt); the working mode is kept for the
+        repairs. The other values force one mode without fallback.
 
     Returns
     -------
@@ -97,12 +116,13 @@ def generate_scorecard(
     b = as_brief(brief)
     if max_repairs < 0:
         raise GenerationError(f"`max_repairs` must be >= 0, got {max_repairs}")
+    mode = resolve_response_mode(response_mode)
     par, parent_ref = _resolve_parent(parent)
     cfg = resolve_config(provider, model=model, base_url=base_url, api_key=api_key,
                          timeout=timeout, retries=retries, backoff=backoff)
     if cfg is None:
         return generate_offline(b, parent=par, parent_ref=parent_ref)
-    return _generate_llm(b, cfg, parent=par, parent_ref=parent_ref, max_repairs=max_repairs)
+    return _generate_llm(b, cfg, parent=par, parent_ref=parent_ref, max_repairs=max_repairs, mode=mode)
 
 
 def _parent_lines(parent: Scorecard) -> str:
@@ -119,10 +139,95 @@ def _messages(brief: Brief, parent: Scorecard | None) -> list[dict[str, str]]:
     return [{"role": "system", "content": render("system")}, {"role": "user", "content": user}]
 
 
-def response_format() -> dict[str, Any]:
-    """The ``response_format`` asking for the scorecard's JSON Schema (structured output)."""
-    return {"type": "json_schema",
-            "json_schema": {"name": "scorecard", "schema": scorecard_json_schema(), "strict": False}}
+def response_format(mode: str = "json_schema") -> dict[str, Any] | None:
+    """The ``response_format`` of a request in ``mode`` (``None`` for mode ``"none"``).
+
+    ``"json_schema"`` asks for the scorecard's JSON Schema (structured output),
+    ``"json_object"`` for any JSON object (JSON mode).
+
+    Examples
+    --------
+    >>> response_format()["json_schema"]["name"]
+    'scorecard'
+    >>> response_format("json_object"), response_format("none")
+    ({'type': 'json_object'}, None)
+    """
+    if mode == "json_schema":
+        return {"type": "json_schema",
+                "json_schema": {"name": "scorecard", "schema": scorecard_json_schema(), "strict": False}}
+    if mode == "json_object":
+        return {"type": "json_object"}
+    if mode == "none":
+        return None
+    raise GenerationError(f"no response_format for mode {mode!r} (expected 'json_schema', 'json_object' or 'none')")
+
+
+def schema_prompt() -> str:
+    """The scorecard JSON Schema as prompt text, for modes without structured output.
+
+    Examples
+    --------
+    >>> "<schema>" in schema_prompt()
+    True
+    """
+    return render("schema", schema=json.dumps(scorecard_json_schema(), ensure_ascii=False, separators=(",", ":")))
+
+
+_FALLBACK = {"json_schema": "json_object", "json_object": "none"}
+
+
+class _Mode:
+    """The response mode of one generation: where it started, where it is now."""
+
+    def __init__(self, requested: str) -> None:
+        self.requested = requested
+        self.current = "json_schema" if requested == "auto" else requested
+        self.refusals: list[str] = []
+
+    @property
+    def note(self) -> str:
+        label = "none (no response_format)" if self.current == "none" else self.current
+        if self.requested != "auto":
+            return f"structured output: {label} (forced)"
+        return f"structured output: {label}" + (" fallback" if self.refusals else "")
+
+
+def _with_schema(messages: list[dict[str, str]]) -> None:
+    """Append the schema to the first user message (once)."""
+    first = next(m for m in messages if m["role"] == "user")
+    text = schema_prompt()
+    if text not in first["content"]:
+        first["content"] = first["content"].rstrip("\n") + "\n" + text
+
+
+def _ask(cfg: LLMConfig, messages: list[dict[str, str]], mode: _Mode) -> str:
+    """One answer, falling back to simpler response modes when the server refuses one."""
+    while True:
+        if mode.current != "json_schema":
+            _with_schema(messages)
+        try:
+            return chat(cfg, messages, response_format=response_format(mode.current))
+        except ResponseFormatRejected as exc:
+            nxt = _FALLBACK.get(mode.current) if mode.requested == "auto" else None
+            if nxt is None:  # a forced mode (in auto, the last mode sends no response_format)
+                others = " or ".join(repr(m) for m in ("json_schema", "json_object", "none") if m != mode.current)
+                raise GenerationError(
+                    cfg.redact(
+                        f"the server refused response_format {mode.current} (forced by response_mode) "
+                        f"with HTTP {exc.status}: {exc.detail}; use response_mode 'auto' "
+                        f"(--response-mode auto, {RESPONSE_MODE_ENV}=auto) to fall back automatically, "
+                        f"or force {others}"
+                    ),
+                    provider=cfg.provider, model=cfg.model,
+                ) from None
+            log.warning(cfg.redact(
+                f"{cfg.provider} ({cfg.model}): the server refused response_format {mode.current} "
+                f"(HTTP {exc.status}: {exc.detail}); retrying with "
+                + ("JSON mode (json_object)" if nxt == "json_object" else "no response_format")
+                + " and the schema in the prompt"
+            ))
+            mode.refusals.append(mode.current)
+            mode.current = nxt
 
 
 def _strip_fences(text: str) -> str:
@@ -174,18 +279,20 @@ def check_answer(
 
 
 def _generate_llm(
-    brief: Brief, cfg: LLMConfig, *, parent: Scorecard | None, parent_ref: str | None, max_repairs: int
+    brief: Brief, cfg: LLMConfig, *, parent: Scorecard | None, parent_ref: str | None, max_repairs: int,
+    mode: str = "auto",
 ) -> Scorecard:
     messages = _messages(brief, parent)
+    state = _Mode(mode)
     attempts = max_repairs + 1
     problems: list[str] = []
     for attempt in range(1, attempts + 1):
-        answer = chat(cfg, messages, response_format=response_format())
+        answer = _ask(cfg, messages, state)
         sc, problems = check_answer(answer, parent=parent, parent_ref=parent_ref)
         if sc is not None:
             created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
             gen = {"name": "openai", "model": cfg.model, "provider_url": cfg.url, "created": created,
-                   "note": f"generated in {attempt} attempt(s); review before use"}
+                   "note": f"generated in {attempt} attempt(s); {state.note}; review before use"}
             return sc.replace(generator=gen)
         log.warning(cfg.redact(
             f"{cfg.provider} ({cfg.model}): answer {attempt} of at most {attempts} is invalid "

@@ -14,6 +14,7 @@ import datetime as _dt
 import email.utils
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,12 +23,64 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import GenerationError
 
-__all__ = ["DEFAULT_MODEL", "LLMConfig", "chat", "resolve_config", "retry_delay"]
+__all__ = [
+    "DEFAULT_MODEL", "LLMConfig", "RESPONSE_MODES", "ResponseFormatRejected", "chat", "resolve_config",
+    "resolve_response_mode", "retry_delay",
+]
 
 log = logging.getLogger("bsc_toolkit.generate")
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+#: how the answer's format is requested: ``auto`` tries ``json_schema``, then ``json_object``,
+#: then no ``response_format``; the others force one of them
+RESPONSE_MODES = ("auto", "json_schema", "json_object", "none")
+RESPONSE_MODE_ENV = "BSC_LLM_RESPONSE_MODE"
+
+# an HTTP 400/422 whose error text matches this is a refusal of the response_format itself
+_FORMAT_REFUSAL = re.compile(r"response[_ ]?format|json[_ ]?schema|structured", re.IGNORECASE)
+
+
+class ResponseFormatRejected(GenerationError):
+    """The server refused the request's ``response_format`` (HTTP 400/422 whose text names it).
+
+    Raised by :func:`chat` only when a ``response_format`` was sent; the generator
+    catches it to fall back to a simpler mode. Uncaught, it reads like any other
+    refused request.
+
+    Attributes
+    ----------
+    status : int
+        The HTTP status (400 or 422).
+    detail : str
+        The server's error text (API key redacted).
+    """
+
+    def __init__(self, message: str, *, status: int, detail: str,
+                 provider: str | None = None, model: str | None = None):
+        self.status = status
+        self.detail = detail
+        super().__init__(message, provider=provider, model=model)
+
+
+def resolve_response_mode(mode: str | None = None) -> str:
+    """The response mode to use: ``mode``, else ``BSC_LLM_RESPONSE_MODE``, else ``"auto"``.
+
+    Examples
+    --------
+    >>> resolve_response_mode("json_object")
+    'json_object'
+    """
+    source = "`response_mode`"
+    if mode is None:
+        mode = os.environ.get(RESPONSE_MODE_ENV) or "auto"
+        source = RESPONSE_MODE_ENV
+    value = mode.strip().lower() if isinstance(mode, str) else mode
+    if value not in RESPONSE_MODES:
+        allowed = ", ".join(repr(m) for m in RESPONSE_MODES)
+        raise GenerationError(f"{source} must be one of {allowed}, got {mode!r}")
+    return str(value)
 
 
 def _safe_url(url: str) -> str:
@@ -233,10 +286,14 @@ def chat(
                 else:
                     hint = {401: " (check the API key)", 403: " (check the key's permissions)",
                             404: " (check the model name and the base URL)"}.get(status, "")
-                    raise GenerationError(
-                        cfg.redact(f"the server refused the request with HTTP {status}{hint}: {detail}"),
-                        provider=cfg.provider, model=cfg.model,
-                    ) from None
+                    msg = cfg.redact(f"the server refused the request with HTTP {status}{hint}: {detail}")
+                    if (status in (400, 422) and response_format is not None
+                            and _FORMAT_REFUSAL.search(detail)):
+                        raise ResponseFormatRejected(
+                            msg, status=status, detail=cfg.redact(detail), provider=cfg.provider,
+                            model=cfg.model,
+                        ) from None
+                    raise GenerationError(msg, provider=cfg.provider, model=cfg.model) from None
             except openai.OpenAIError as exc:
                 raise GenerationError(
                     cfg.redact(f"the request failed: {type(exc).__name__}: {exc}"),
