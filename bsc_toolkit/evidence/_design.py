@@ -23,6 +23,7 @@ from .linktest import (
     fit_fast,
     fit_linearmodels,
     fit_statsmodels,
+    select_sample,
 )
 
 __all__ = ["Spec", "MultiDesign", "resolve_transform", "make_spec", "build_multi", "fit_design"]
@@ -113,40 +114,10 @@ def build_multi(
     all_lags = [lag for _, lags in drivers for lag in lags]
     if start is None:
         start = max([*all_lags, own_lags, 0]) + (1 if diff else 0)
-    N, T = len(pa.units), pa.n_periods
-    arrays = [pa.lagged(y_col, 0, diff)]
-    names: list[str] = []
-    for col, lags in drivers:
-        for lag in lags:
-            arrays.append(pa.lagged(col, lag, diff))
-            names.append(f"{col}.L{lag}")
-    n_drv = len(names)
-    for j in range(1, own_lags + 1):
-        arrays.append(pa.lagged(y_col, j, diff))
-        names.append(f"{y_col}.L{j}")
-    for c in controls:
-        arrays.append(pa.lagged(c, 0, diff))
-        names.append(c)
-    stack = np.stack([a[:, start:] for a in arrays], axis=-1)
-    ok = np.isfinite(stack).all(axis=-1)
-    uu, tt = np.nonzero(ok)
-    vals = stack[uu, tt]
-    tt = tt + start
-    y = vals[:, 0]
-    X = vals[:, 1:]
-    if spec.trend_col:
-        X = np.column_stack([X, tt.astype(float) + 1.0])
-        names.append("trend")
-    if spec.const:
-        X = np.column_stack([X, np.ones(len(y))])
-        names.append("const")
-    u_codes = np.unique(uu, return_inverse=True)[1]
-    t_codes = tt - tt.min() if len(tt) else tt  # grid spacing kept (linear unit trends)
-    rows = ok.any(axis=1)
-    balanced = bool(ok[rows].all(axis=0).sum() == ok[rows].any(axis=0).sum()) if rows.any() else True
-    return MultiDesign(y, X.reshape(len(y), -1), names, u_codes.astype(np.int64),
-                       t_codes.astype(np.int64), uu.astype(np.int64), tt.astype(np.int64),
-                       N * max(T - start, 0), balanced, n_drv, own_lags)
+    arrays, names = pa.regressors(y_col, drivers, own_lags, controls, diff)
+    s = select_sample(arrays, names, start, spec.trend_col, spec.const)
+    return MultiDesign(s.y, s.X, s.names, s.u, s.t, s.unit_index, s.period_index, s.n_candidates,
+                       s.balanced, len(all_lags), own_lags)
 
 
 def fit_design(d: MultiDesign, spec: Spec, engine: str = "auto") -> tuple[Fit, str]:

@@ -38,6 +38,7 @@ from .linktest import (
     _n_trends,
     _tdist,
     absorb,
+    bic,
 )
 
 __all__ = ["driver_models", "leading_kpis", "lagging_financial_kpis"]
@@ -335,14 +336,9 @@ def _bic_joint(pa: PanelArrays, y: str, lead: list[tuple[str, bool]], explicit: 
                     cols.append(pos)
                 pos += 1
         cols += list(range(pos, XX.shape[1]))
-        Xp = XX[:, cols]
-        if n <= Xp.shape[1]:
-            continue
-        bb, *_ = np.linalg.lstsq(Xp, yy, rcond=None)
-        ssr = float(np.sum((yy - Xp @ bb) ** 2))
-        if ssr <= 0:
-            continue
-        crit[p] = n * math.log(ssr / n) + Xp.shape[1] * math.log(n)
+        c = bic(yy, XX[:, cols])
+        if c is not None:
+            crit[p] = c
     if not crit:
         return 1, "BIC not computable; 1 lag used"
     best = min(crit, key=lambda p: crit[p])

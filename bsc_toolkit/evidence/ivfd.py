@@ -109,17 +109,7 @@ def build_iv_fd(
     lags = [int(v) for v in lags]
     start = max(max(lags) + 1, own_lags + 1, 2 if own_lags else 1)
     N, T = len(pa.units), pa.n_periods
-    arrays = [pa.lagged(y_col, 0, True)]
-    names: list[str] = []
-    for lag in lags:
-        arrays.append(pa.lagged(x_col, lag, True))
-        names.append(f"{x_col}.L{lag}")
-    for j in range(1, own_lags + 1):
-        arrays.append(pa.lagged(y_col, j, True))
-        names.append(f"{y_col}.L{j}")
-    for c in controls:
-        arrays.append(pa.lagged(c, 0, True))
-        names.append(c)
+    arrays, names = pa.regressors(y_col, [(x_col, lags)], own_lags, controls, diff=True)
     inames: list[str] = []
     if own_lags:
         if instrument in ("level", "both"):
@@ -249,6 +239,7 @@ def estimate_iv_fd(
         _insufficient,
         _lag_text,
         _tdist,
+        long_run_summary,
     )
     from .results import LinkResult
     from .stationarity import classify_panel, decide
@@ -382,32 +373,13 @@ def estimate_iv_fd(
              for j in range(nl)]
     own_terms = [{"name": d.names[nl + j], "lag": j + 1,
                   **_estimate(float(b[nl + j]), float(se[nl + j]), dist, alpha)} for j in range(own_lags)]
-    di = np.arange(nl)
-    oi = np.arange(nl, nl + own_lags)
-    lr = float(b[di].sum())
-    lr_se = float(math.sqrt(max(float(V[np.ix_(di, di)].sum()), 0.0)))
-    long_run = _estimate(lr, lr_se, dist, alpha)
-    try:
-        from scipy import stats
-
-        wald = float(b[di] @ np.linalg.solve(V[np.ix_(di, di)], b[di]))
-        joint_p = float(stats.f.sf(wald / nl, nl, fit.df_inference))
-    except np.linalg.LinAlgError:
-        joint_p = None
+    long_run, joint_p, multiplier = long_run_summary(b, V, nl, own_lags, fit.df_inference, dist, alpha,
+                                                     caveats)
+    lr = long_run["estimate"]
     out = dict(base)
     out.update(terms=terms, own_terms=own_terms, long_run=long_run)
-    if own_lags > 0:
-        rho = float(b[oi].sum())
-        if rho < 1:
-            g = np.zeros(len(b))
-            g[di] = 1 / (1 - rho)
-            g[oi] = lr / (1 - rho) ** 2
-            out["long_run_multiplier"] = _estimate(lr / (1 - rho), float(math.sqrt(max(float(g @ V @ g), 0.0))),
-                                                   dist, alpha)
-        else:
-            out["long_run_multiplier"] = {"estimate": None, "std_error": None, "ci_low": None,
-                                          "ci_high": None, "p_value": None}
-            caveats.append(f"own lags sum to {rho:.3f} >= 1: no finite long-run multiplier")
+    if multiplier is not None:
+        out["long_run_multiplier"] = multiplier
     # standardized effect: sds of the differenced driver and outcome after the dummies
     S = d.X[:, K - ns:]
     if ns:

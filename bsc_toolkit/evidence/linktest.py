@@ -100,6 +100,30 @@ class PanelArrays:
             self.cache[key] = out
         return out
 
+    def regressors(
+        self, y_col: str, drivers: Sequence[tuple[str, Sequence[int]]], own_lags: int,
+        controls: Sequence[str], diff: bool,
+    ) -> tuple[list[np.ndarray], list[str]]:
+        """Outcome and regressor arrays (units x periods) with their names.
+
+        The first array is the outcome (no name); then each driver at each of its lags
+        (``x.L1``), the outcome's own lags ``1..own_lags`` (``y.L1``) and the controls,
+        all differenced within unit when ``diff``.
+        """
+        arrays = [self.lagged(y_col, 0, diff)]
+        names: list[str] = []
+        for col, lags in drivers:
+            for lag in lags:
+                arrays.append(self.lagged(col, lag, diff))
+                names.append(f"{col}.L{lag}")
+        for j in range(1, own_lags + 1):
+            arrays.append(self.lagged(y_col, j, diff))
+            names.append(f"{y_col}.L{j}")
+        for c in controls:
+            arrays.append(self.lagged(c, 0, diff))
+            names.append(c)
+        return arrays, names
+
 
 # ------------------------------------------------------------ absorbing effects
 def _group_mean(v: np.ndarray, g: np.ndarray, n: int) -> np.ndarray:
@@ -356,6 +380,56 @@ def _estimate(est: float, se: float, dist: Any, alpha: float) -> dict[str, float
             "p_value": float(2 * dist.sf(abs(est / se)))}
 
 
+def long_run_summary(
+    b: np.ndarray, V: np.ndarray, n_drv: int, own_lags: int, df: int, dist: Any, alpha: float,
+    caveats: list[str],
+) -> tuple[dict[str, float | None], float | None, dict[str, float | None] | None]:
+    """Long-run effect, joint Wald test and long-run multiplier of the first ``n_drv`` terms.
+
+    The driver lags are ``b[:n_drv]``, the outcome's own lags the next ``own_lags`` terms.
+    Returns ``(long_run, joint_p, multiplier)``; the multiplier is None without own lags
+    and all-None (with a caveat appended) when the own lags sum to 1 or more.
+    """
+    di = np.arange(n_drv)
+    oi = np.arange(n_drv, n_drv + own_lags)
+    lr = float(b[di].sum())
+    lr_se = float(math.sqrt(max(float(V[np.ix_(di, di)].sum()), 0.0)))
+    long_run = _estimate(lr, lr_se, dist, alpha)
+    try:
+        from scipy import stats
+
+        wald = float(b[di] @ np.linalg.solve(V[np.ix_(di, di)], b[di]))
+        joint_p: float | None = float(stats.f.sf(wald / n_drv, n_drv, df))
+    except np.linalg.LinAlgError:
+        joint_p = None
+    multiplier = None
+    if own_lags > 0:
+        rho = float(b[oi].sum())
+        if rho < 1:
+            g = np.zeros(len(b))
+            g[di] = 1 / (1 - rho)
+            g[oi] = lr / (1 - rho) ** 2
+            lrm_se = float(math.sqrt(max(float(g @ V @ g), 0.0)))
+            multiplier = _estimate(lr / (1 - rho), lrm_se, dist, alpha)
+        else:
+            multiplier = {"estimate": None, "std_error": None, "ci_low": None, "ci_high": None,
+                          "p_value": None}
+            caveats.append(f"own lags sum to {rho:.3f} >= 1: no finite long-run multiplier")
+    return long_run, joint_p, multiplier
+
+
+def bic(y: np.ndarray, X: np.ndarray) -> float | None:
+    """BIC of an OLS fit of ``y`` on ``X`` (n log(SSR/n) + k log n); None when not computable."""
+    n, k = X.shape
+    if n <= k:
+        return None
+    b, *_ = np.linalg.lstsq(X, y, rcond=None)
+    ssr = float(np.sum((y - X @ b) ** 2))
+    if ssr <= 0:
+        return None
+    return n * math.log(ssr / n) + k * math.log(n)
+
+
 def _collinear_terms(Xa: np.ndarray, names: list[str]) -> list[str]:
     """Names of columns that add no rank (after effects were absorbed)."""
     norms = np.linalg.norm(Xa, axis=0)
@@ -386,22 +460,29 @@ class _Design:
     balanced: bool
 
 
-def _build(
-    pa: PanelArrays, y_col: str, x_col: str, lags: Sequence[int], own_lags: int,
-    controls: Sequence[str], diff: bool, start: int, trend_col: bool, const: bool,
-) -> _Design:
-    N, T = len(pa.units), pa.n_periods
-    arrays = [pa.lagged(y_col, 0, diff)]
-    names: list[str] = []
-    for lag in lags:
-        arrays.append(pa.lagged(x_col, lag, diff))
-        names.append(f"{x_col}.L{lag}")
-    for j in range(1, own_lags + 1):
-        arrays.append(pa.lagged(y_col, j, diff))
-        names.append(f"{y_col}.L{j}")
-    for c in controls:
-        arrays.append(pa.lagged(c, 0, diff))
-        names.append(c)
+@dataclass
+class Sample:
+    """The complete-case rows of a design: y, X, names, unit codes and period positions."""
+
+    y: np.ndarray
+    X: np.ndarray
+    names: list[str]
+    u: np.ndarray  # unit codes 0..n_u-1 within the sample
+    t: np.ndarray  # period positions on the grid, 0 = the sample's first period
+    unit_index: np.ndarray  # position of each row's unit in pa.units
+    period_index: np.ndarray  # position of each row's period on the grid
+    n_candidates: int
+    balanced: bool
+
+
+def select_sample(
+    arrays: Sequence[np.ndarray], names: list[str], start: int, trend_col: bool, const: bool,
+) -> Sample:
+    """Rows (from period ``start`` on) where the outcome ``arrays[0]`` and every regressor exist.
+
+    Appends a ``trend`` column (grid position + 1) and a ``const`` column when asked.
+    """
+    N, T = arrays[0].shape
     stack = np.stack([a[:, start:] for a in arrays], axis=-1)  # N x T' x m
     ok = np.isfinite(stack).all(axis=-1)
     uu, tt = np.nonzero(ok)
@@ -409,6 +490,7 @@ def _build(
     tt = tt + start
     y = vals[:, 0]
     X = vals[:, 1:]
+    names = list(names)
     if trend_col:
         X = np.column_stack([X, tt.astype(float) + 1.0])
         names.append("trend")
@@ -421,8 +503,17 @@ def _build(
     t_codes = tt - tt.min() if len(tt) else tt
     rows = ok.any(axis=1)
     balanced = bool(ok[rows].all(axis=0).sum() == ok[rows].any(axis=0).sum()) if rows.any() else True
-    return _Design(y, X, names, u_codes.astype(np.int64), t_codes.astype(np.int64),
-                   N * max(T - start, 0), balanced)
+    return Sample(y, X, names, u_codes.astype(np.int64), t_codes.astype(np.int64),
+                  uu.astype(np.int64), tt.astype(np.int64), N * max(T - start, 0), balanced)
+
+
+def _build(
+    pa: PanelArrays, y_col: str, x_col: str, lags: Sequence[int], own_lags: int,
+    controls: Sequence[str], diff: bool, start: int, trend_col: bool, const: bool,
+) -> _Design:
+    arrays, names = pa.regressors(y_col, [(x_col, lags)], own_lags, controls, diff)
+    s = select_sample(arrays, names, start, trend_col, const)
+    return _Design(s.y, s.X, s.names, s.u, s.t, s.n_candidates, s.balanced)
 
 
 def _insufficient(base: dict[str, Any], reason: str, **extra: Any) -> LinkResult:
@@ -460,14 +551,9 @@ def _bic_select(
     crit = {}
     for p in range(1, p_max + 1):
         cols = list(range(p)) + list(range(p_max, XX.shape[1]))
-        Xp = XX[:, cols]
-        if n <= Xp.shape[1]:
-            continue
-        b, *_ = np.linalg.lstsq(Xp, yy, rcond=None)
-        ssr = float(np.sum((yy - Xp @ b) ** 2))
-        if ssr <= 0:
-            continue
-        crit[p] = n * math.log(ssr / n) + Xp.shape[1] * math.log(n)
+        c = bic(yy, XX[:, cols])
+        if c is not None:
+            crit[p] = c
     if not crit:
         return 1, "BIC not computable; 1 lag used"
     best = min(crit, key=lambda p: crit[p])
@@ -753,34 +839,13 @@ def estimate_link(
             terms.append({"name": nm, "lag": lag_list[j], **e})
         elif nm.startswith(f"{y_col}.L") and len(lag_list) <= j < len(lag_list) + own_lags:
             own_terms.append({"name": nm, "lag": j - len(lag_list) + 1, **e})
-    di = np.arange(len(lag_list))
-    oi = np.arange(len(lag_list), len(lag_list) + own_lags)
-    lr = float(b[di].sum())
-    lr_se = float(math.sqrt(max(float(V[np.ix_(di, di)].sum()), 0.0)))
-    long_run = _estimate(lr, lr_se, dist, alpha)
-    bd = b[di]
-    Vd = V[np.ix_(di, di)]
-    try:
-        wald = float(bd @ np.linalg.solve(Vd, bd))
-        from scipy import stats
-
-        joint_p = float(stats.f.sf(wald / len(di), len(di), fit.df_resid))
-    except np.linalg.LinAlgError:
-        joint_p = None
+    long_run, joint_p, multiplier = long_run_summary(b, V, len(lag_list), own_lags, fit.df_resid, dist,
+                                                     alpha, caveats)
+    lr = long_run["estimate"]
     out = dict(base)
     out.update(terms=terms, own_terms=own_terms, long_run=long_run)
-    if own_lags > 0:
-        rho = float(b[oi].sum())
-        if rho < 1:
-            g = np.zeros(len(b))
-            g[di] = 1 / (1 - rho)
-            g[oi] = lr / (1 - rho) ** 2
-            lrm_se = float(math.sqrt(max(float(g @ V @ g), 0.0)))
-            out["long_run_multiplier"] = _estimate(lr / (1 - rho), lrm_se, dist, alpha)
-        else:
-            out["long_run_multiplier"] = {"estimate": None, "std_error": None, "ci_low": None,
-                                          "ci_high": None, "p_value": None}
-            caveats.append(f"own lags sum to {rho:.3f} >= 1: no finite long-run multiplier")
+    if multiplier is not None:
+        out["long_run_multiplier"] = multiplier
     # standardized effect: sd of the transformed driver and outcome (within units for panels)
     j0 = 0
     sx = float(np.std(Xa[:, j0])) if (is_panel and effects != "none") or unit_trends else None
