@@ -19,6 +19,7 @@ import numpy as np
 from .linktest import (
     Fit,
     PanelArrays,
+    Sample,
     absorb,
     fit_fast,
     fit_linearmodels,
@@ -85,18 +86,12 @@ def make_spec(pa: PanelArrays, cols: Sequence[str], *, transform: str, effects: 
 
 
 @dataclass
-class MultiDesign:
-    """A regression sample: y, X (raw), term names, sample unit/period codes and grid indices."""
+class MultiDesign(Sample):
+    """A regression sample (see :class:`.linktest.Sample`) with several drivers' lag terms first.
 
-    y: np.ndarray
-    X: np.ndarray
-    names: list[str]
-    u: np.ndarray  # unit codes 0..n_u-1 within the sample
-    t: np.ndarray  # period positions on the grid, 0 = the sample's first period
-    unit_index: np.ndarray  # position of each row's unit in pa.units
-    period_index: np.ndarray  # position of each row's period on the grid
-    n_candidates: int
-    balanced: bool
+    ``n_driver_terms`` driver-lag columns come first, then ``n_own`` own lags.
+    """
+
     n_driver_terms: int
     n_own: int
 
