@@ -109,3 +109,11 @@ class RenderError(BSCError, RuntimeError):
 
 class MissingDependencyError(BSCError, ImportError):
     """An optional dependency or system tool is missing; the message says how to install it."""
+
+
+class OptionError(DataError):
+    """An option has a value outside its allowed set, or does not fit the data (e.g. time effects
+    on a single series). The message names the option, what is allowed and what was given."""
+
+    def __init__(self, message: str, *, file: str | None = None):
+        super().__init__(message, file=file)

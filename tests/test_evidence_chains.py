@@ -9,7 +9,8 @@ from numpy.testing import assert_allclose
 
 from bsc_toolkit.evidence import ChainEffect, validate
 from bsc_toolkit.evidence.chains import bootstrap_link, bootstrap_weights, chain_paths
-from bsc_toolkit.evidence.linktest import PanelArrays, fit_fast
+from bsc_toolkit.evidence.data import PanelArrays
+from bsc_toolkit.evidence.estimators import fit_fast
 
 FAST = dict(drivers=False, discovery=False)
 

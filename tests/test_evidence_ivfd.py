@@ -77,7 +77,8 @@ def test_iv_fd_equals_2sls_by_hand(cov):
         V = A * (e @ e) / (n - K)
         df_inf = n - K
     assert r.verdict != "insufficient_data", r.reason
-    assert r.n_obs == n and r.method["estimator"] == "iv-fd" and r.method["df_resid"] == df_inf
+    assert r.n_obs == n and r.method["estimator"] == "iv-fd" and r.method["df_inference"] == df_inf
+    assert r.method["df_resid"] == n - K  # residual df; inference df recorded apart (G-1 when clustered)
     assert_allclose([r.terms[0].estimate, r.own_terms[0].estimate], b[:2], rtol=1e-8)
     assert_allclose([r.terms[0].std_error, r.own_terms[0].std_error], np.sqrt(np.diag(V))[:2], rtol=1e-8)
     assert_allclose(r.p_value, 2 * stats.t.sf(abs(b[0]) / np.sqrt(V[0, 0]), df_inf), rtol=1e-8)

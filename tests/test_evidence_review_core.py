@@ -379,7 +379,8 @@ def test_clustered_p_values_use_g_minus_1_like_statsmodels(balanced):
     for engine in ("fast", "linearmodels"):
         r = estimate_link(pa, "y", "x", lags=[1, 2], own_lags=1, effects="both", cov="clustered",
                           transform="none", engine=engine)
-        assert r.method["df_resid"] == 14 and "G-1 = 14" in r.method["covariance_detail"]
+        assert r.method["df_inference"] == 14 and "G-1 = 14" in r.method["covariance_detail"]
+        assert r.method["df_resid"] > 14  # the residual df is recorded too, not overwritten by G-1
         assert_allclose([t.p_value for t in r.terms], smc.pvalues[xs[:2]], rtol=1e-7)
         assert_allclose([r.terms[0].ci_low, r.terms[0].ci_high], smc.conf_int().loc[xs[0]], rtol=1e-7)
         W = smc.wald_test(np.eye(len(smc.params))[:2], use_f=True, scalar=True)

@@ -16,7 +16,8 @@ from numpy.testing import assert_allclose
 from test_evidence_review_core import add_lags, lsdv
 
 from bsc_toolkit.evidence import PanelArrays, simulate_lever, validate
-from bsc_toolkit.evidence.chains import _summ, bootstrap_link, bootstrap_weights
+from bsc_toolkit.evidence.chains import bootstrap_link, bootstrap_weights
+from bsc_toolkit.evidence.chains import summarize_draws as _summ
 
 FAST = dict(drivers=False, chains=False, discovery=False)
 

@@ -23,20 +23,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._design import Spec, build_multi
-from .linktest import PanelArrays, absorb
+from .data import PanelArrays
+from .design import Spec, build_sample
+from .inference import norm_quantile, norm_sf
 from .results import LinkResult
+from .within import absorb
 
-__all__ = ["chain_paths", "chain_effects", "bootstrap_weights"]
+if TYPE_CHECKING:
+    from ..scorecard.model import Scorecard
+
+
+__all__ = ["bootstrap_link", "bootstrap_weights", "chain_effects", "chain_paths", "summarize_draws"]
 
 LEVELS = ("learning_growth", "internal_process", "customer", "financial")
 
 
-def chain_paths(scorecard: Any, links: Sequence[LinkResult]) -> list[list[LinkResult]]:
+def chain_paths(scorecard: Scorecard, links: Sequence[LinkResult]) -> list[list[LinkResult]]:
     """Every path of 3 links Learning -> Process -> Customer -> Financial (KPI ends match).
 
     Examples
@@ -115,7 +121,7 @@ def bootstrap_link(lk: LinkResult, pa: PanelArrays, W: np.ndarray, kind: str,
     lags = list(m.get("lags") or [])
     own = int(m.get("own_lags") or 0)
     ctrl = list(m.get("controls") or controls)
-    d = build_multi(pa, lk.to_kpi, [(lk.from_kpi, lags)], own, ctrl, spec)
+    d = build_sample(pa, lk.to_kpi, [(lk.from_kpi, lags)], own, ctrl, spec)
     info: dict[str, Any] = {}
     Zraw = np.column_stack([d.y, d.X])
     eff = spec.absorb_effects
@@ -167,7 +173,12 @@ def bootstrap_link(lk: LinkResult, pa: PanelArrays, W: np.ndarray, kind: str,
     return b_hat, out, info
 
 
-def _summ(draws: np.ndarray, est: float, alpha: float) -> dict[str, Any]:
+def _multiplier(lk: LinkResult) -> float:
+    m = lk.long_run_multiplier
+    return float(m.estimate) if m is not None and m.estimate is not None else float("nan")
+
+
+def summarize_draws(draws: np.ndarray, est: float, alpha: float) -> dict[str, Any]:
     ok = draws[np.isfinite(draws)]
     if len(ok) < 10:
         return {"estimate": est, "std_error": None, "ci_low": None, "ci_high": None, "p_value": None}
@@ -179,7 +190,7 @@ def _summ(draws: np.ndarray, est: float, alpha: float) -> dict[str, Any]:
 
 
 def chain_effects(
-    scorecard: Any, pa: PanelArrays, links: Sequence[LinkResult], *, bootstrap: int = 499, seed: int = 0,
+    scorecard: Scorecard, pa: PanelArrays, links: Sequence[LinkResult], *, bootstrap: int = 499, seed: int = 0,
     alpha: float = 0.05, controls: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Indirect effect (product of step long-run effects) of every L -> P -> C -> F path.
@@ -191,13 +202,11 @@ def chain_effects(
     >>> ev = validate("retail", sim.history, bootstrap=199)  # doctest: +SKIP
     >>> ev.chains[0]["indirect_effect"]["ci_low"]  # doctest: +SKIP
     """
-    from scipy import stats
-
     paths = chain_paths(scorecard, links)
     if not paths:
         return []
     B = int(bootstrap)
-    W, kind, binfo = bootstrap_weights(pa, B, seed) if B > 0 else (None, "", {})
+    W, kind, binfo = bootstrap_weights(pa, B, seed) if B > 0 else (np.zeros((0, 0)), "", {})
     cache: dict[tuple[str, str], Any] = {}
     out = []
     for path in paths:
@@ -227,7 +236,7 @@ def chain_effects(
         P = float(np.prod(theta))
         grads = np.array([np.prod(np.delete(theta, i)) for i in range(len(theta))])
         sobel = float(math.sqrt(float(np.sum(grads ** 2 * se ** 2))))
-        sobel_p = float(2 * stats.norm.sf(abs(P) / sobel)) if sobel > 0 else None
+        sobel_p = float(2 * norm_sf(abs(P) / sobel)) if sobel > 0 else None
         res["status"] = "estimated"
         res["sobel"] = {"std_error": sobel, "p_value": sobel_p,
                         "note": "first-order delta method (Sobel), steps treated as independent"}
@@ -250,11 +259,11 @@ def chain_effects(
                     with np.errstate(divide="ignore", invalid="ignore"):
                         prod_m = prod_m * np.where(rho < 1, lr_b / (1 - rho), np.nan)
                 info_steps.append(inf.get("approximation"))
-            res["indirect_effect"] = _summ(prod, P, alpha)
+            res["indirect_effect"] = summarize_draws(prod, P, alpha)
             res["indirect_effect"]["sobel_std_error"] = sobel
             if prod_m is not None:
-                Pm = float(np.prod([lk.long_run_multiplier.estimate for lk in path]))
-                res["indirect_multiplier"] = _summ(prod_m, Pm, alpha)
+                Pm = float(np.prod([_multiplier(lk) for lk in path]))
+                res["indirect_multiplier"] = summarize_draws(prod_m, Pm, alpha)
             n_valid = int(np.isfinite(prod).sum())
             res["bootstrap"] = {**binfo, "replications": B, "valid": n_valid, "seed": int(seed),
                                 "ci": f"percentile, {100 * (1 - alpha):g}%",
@@ -264,7 +273,7 @@ def chain_effects(
             if approx:
                 res["bootstrap"]["approximation"] = approx[0]
         else:
-            z = stats.norm.ppf(1 - alpha / 2)
+            z = norm_quantile(1 - alpha / 2)
             res["indirect_effect"] = {"estimate": P, "std_error": sobel, "ci_low": P - z * sobel,
                                       "ci_high": P + z * sobel, "p_value": sobel_p, "sobel_std_error": sobel}
             res["bootstrap"] = {"replications": 0, "note": (

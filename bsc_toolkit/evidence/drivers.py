@@ -23,23 +23,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._design import MultiDesign, Spec, absorbed, build_multi, fit_design, make_spec, method_dict
-from .linktest import (
-    MIN_CLUSTERS,
-    MIN_DF_RESID,
-    PanelArrays,
-    _collinear_terms,
-    _estimate,
-    _n_effects,
-    _n_trends,
-    _tdist,
-    absorb,
-    bic,
-)
+from . import guards
+from .data import PanelArrays
+from .design import Sample, Spec, absorbed, build_sample, make_spec, method_dict
+from .estimators import fit
+from .inference import estimate, f_sf, t_sf
+from .lags import bic_lag_order
+from .within import absorb, n_effects, n_trends
+
+if TYPE_CHECKING:
+    from ..scorecard.model import Link, Scorecard
+
 
 __all__ = ["driver_models", "leading_kpis", "lagging_financial_kpis"]
 
@@ -48,7 +46,7 @@ N_SPLITS = 5
 
 
 # ------------------------------------------------------------------ the map
-def _kpi_edges(scorecard: Any) -> list[tuple[str, str, Any]]:
+def _kpi_edges(scorecard: Scorecard) -> list[tuple[str, str, Link]]:
     out = []
     for lk in scorecard.links:
         try:
@@ -58,7 +56,7 @@ def _kpi_edges(scorecard: Any) -> list[tuple[str, str, Any]]:
     return out
 
 
-def lagging_financial_kpis(scorecard: Any) -> list[str]:
+def lagging_financial_kpis(scorecard: Scorecard) -> list[str]:
     """KPIs of Financial objectives that are lagging (or not marked leading), in scorecard order.
 
     Examples
@@ -74,7 +72,7 @@ def lagging_financial_kpis(scorecard: Any) -> list[str]:
     return out
 
 
-def leading_kpis(scorecard: Any, kpi: str) -> list[tuple[str, bool]]:
+def leading_kpis(scorecard: Scorecard, kpi: str) -> list[tuple[str, bool]]:
     """The KPIs that reach ``kpi`` through the links, as ``(kpi id, is a direct driver)``.
 
     Walks the links backwards (breadth first). Other lagging Financial KPIs are
@@ -105,7 +103,7 @@ def leading_kpis(scorecard: Any, kpi: str) -> list[tuple[str, bool]]:
 
 # ---------------------------------------------------------------- main entry
 def driver_models(
-    scorecard: Any,
+    scorecard: Scorecard,
     pa: PanelArrays,
     *,
     effects: str,
@@ -152,7 +150,7 @@ def driver_models(
     return out
 
 
-def _objective(scorecard: Any, kpi: str) -> tuple[str | None, str | None]:
+def _objective(scorecard: Scorecard, kpi: str) -> tuple[str | None, str | None]:
     try:
         o = scorecard.objective_of(kpi)
         return o.id, o.perspective.value
@@ -160,13 +158,112 @@ def _objective(scorecard: Any, kpi: str) -> tuple[str | None, str | None]:
         return None, None
 
 
+def _choose(pa: PanelArrays, y: str, lead: list[tuple[str, bool]], explicit: dict[str, list[int]],
+            spec: Spec, *, max_lag: int, own_lags: int, controls: Sequence[str]) -> tuple[dict[str, list[int]], str, str | None]:
+    """Each driver's lags (explicit, or 1..p with one p by BIC): ``(lags, detail, reason)``."""
+    bic_drivers = [k for k, _ in lead if k not in explicit]
+    p_sel, detail = 1, ""
+    if bic_drivers and max_lag > 0:
+        start = max([max_lag, own_lags, *[max(v) for v in explicit.values()]]) + (1 if spec.diff else 0)
+        T = pa.n_periods
+        if T - start < 3:
+            return {}, "", (f"too few periods for the lags: {max(T - start, 0)} usable periods after lags "
+                            f"1-{max_lag} and {own_lags} own lag(s), at least 3 needed")
+        choice = bic_lag_order(pa, y, [(k, explicit.get(k)) for k, _ in lead], max_lag, own_lags, controls,
+                               spec, start)
+        p_sel = choice.p
+        detail = choice.detail("lags 1..p of the drivers without explicit lags, p by BIC of the joint model")
+    elif bic_drivers:
+        p_sel = 0
+    lags = {k: (explicit[k] if k in explicit else list(range(1, p_sel + 1)) if p_sel else [0])
+            for k, _ in lead}
+    return lags, detail, None
+
+
+def _guard(d: Sample, ya: np.ndarray, Xa: np.ndarray, spec: Spec, y: str) -> str | None:
+    if float(np.std(ya)) <= 1e-10 * max(float(np.abs(d.y).max()), 1e-300):
+        return f"outcome '{y}' is constant after transform '{spec.transform}'"
+    why = guards.collinear(Xa, d.names, d.structural_first(), "")
+    if why:
+        return why
+    k, n_u, n_t = d.X.shape[1], d.n_units, d.n_periods
+    neff = n_effects(spec.absorb_effects, n_u, n_t) if spec.is_panel else 0
+    ntr = n_trends(spec.absorb_effects, n_u) if spec.unit_trends else 0
+    return guards.too_few_df(d.n, k, neff, 0, d.n - k - neff - ntr) or guards.too_few_clusters(spec, n_u)
+
+
+def _driver_effects(d: Sample, Xa: np.ndarray, ya: np.ndarray, b: np.ndarray, V: np.ndarray, df: int,
+                    alpha: float, drivers_info: list[dict[str, Any]]) -> None:
+    """Each driver's terms, cumulative effect and standardized effect (in place)."""
+    se = np.sqrt(np.clip(np.diag(V), 0, None))
+    # standardized effects like the link tests: sds after the transform and the effects; without
+    # absorbed effects, the constant and trend are partialled out (a detrended single series)
+    struct = [j for j, nm in enumerate(d.names) if nm in ("const", "trend")]
+    Sx = Xa[:, struct]
+
+    def resid(v: np.ndarray) -> np.ndarray:
+        return v - Sx @ np.linalg.lstsq(Sx, v, rcond=None)[0] if struct else v
+
+    sy = float(np.std(resid(ya)))
+    pos = 0
+    for di in drivers_info:
+        idx = np.arange(pos, pos + len(di["lags"]))
+        pos += len(di["lags"])
+        lr = float(b[idx].sum())
+        lr_se = math.sqrt(max(float(V[np.ix_(idx, idx)].sum()), 0.0))
+        di["terms"] = [{"name": d.names[j], "lag": lag, **estimate(float(b[j]), float(se[j]), df, alpha)}
+                       for j, lag in zip(idx, di["lags"], strict=True)]
+        di["long_run"] = estimate(lr, lr_se, df, alpha)
+        sx = float(np.std(resid(Xa[:, idx[0]])))
+        di["standardized_effect"] = lr * sx / sy if sy > 0 else None
+
+
+def _joint(b: np.ndarray, V: np.ndarray, m: int, df: int, cov: str) -> dict[str, Any]:
+    bd, Vd = b[:m], V[:m, :m]
+    F: float | None = None
+    jp: float | None = None
+    try:
+        stat = float(bd @ np.linalg.solve(Vd, bd)) / m
+        F, jp = stat, float(f_sf(stat, m, df))
+    except np.linalg.LinAlgError:
+        pass
+    return {"null": "every lag of every leading KPI has coefficient zero (the leading KPIs add nothing)",
+            "statistic": F, "df_num": m, "df_den": int(df), "p_value": jp,
+            "test": f"Wald F test with the model's {cov} covariance"}
+
+
+def _caveats(spec: Spec, own_lags: int, n_t: int, drivers_info: list[dict[str, Any]]) -> list[str]:
+    out = []
+    if spec.is_panel and own_lags and spec.effects in ("unit", "both") and n_t < 30:
+        out.append(f"Nickell bias: unit fixed effects with {n_t} usable periods bias the own-lag "
+                   f"coefficients towards zero")
+    if any(0 in (di["lags"] or []) for di in drivers_info):
+        out.append("a driver enters with lag 0: its out-of-sample 'forecasts' use the same period's "
+                   "driver value (a nowcast)")
+    if any(di["lag_selection"] == "bic" for di in drivers_info):
+        out.append("lags of drivers without explicit link lags chosen by BIC on the same data")
+    out.append("the joint test is not part of the links' FDR correction (one test per Financial KPI)")
+    return out
+
+
+def _full_sample_choices(spec: Spec, drivers_info: list[dict[str, Any]]) -> str:
+    full = []
+    if spec.transform_reason.startswith("auto"):
+        full.append(f"the transform ('{spec.transform}', chosen by ADF/KPSS)")
+    if any(di["lag_selection"] == "bic" for di in drivers_info):
+        full.append("the driver lags (chosen by BIC)")
+    head = (" and ".join(full) + " were decided on the full sample, test periods included: a mild "
+            "look-ahead; ") if full else "no design choice used the test periods; "
+    return head + "coefficients, unit effects and unit trends of each fold come from its training periods only"
+
+
 def _one_model(
-    scorecard: Any, pa: PanelArrays, y: str, lead: list[tuple[str, bool]], explicit: dict[str, list[int]],
+    scorecard: Scorecard, pa: PanelArrays, y: str, lead: list[tuple[str, bool]], explicit: dict[str, list[int]],
     *, effects: str, cov: str, own_lags: int, controls: Sequence[str], max_lag: int, transform: str,
     alpha: float, engine: str, n_splits: int,
 ) -> dict[str, Any]:
     obj, _ = _objective(scorecard, y)
-    drivers_info = []
+    drivers_info: list[dict[str, Any]] = []
     for k, direct in lead:
         o, p = _objective(scorecard, k)
         drivers_info.append({"kpi": k, "objective": o, "perspective": p, "direct": direct,
@@ -176,137 +273,49 @@ def _one_model(
         "joint_test": None, "n_obs": 0, "n_units": 0, "n_periods": 0, "method": {},
         "out_of_sample": None, "caveats": [],
     }
-    T = pa.n_periods
     cols = [y] + [k for k, _ in lead]
     for c in cols:
         if not np.isfinite(pa.col(c)).any():
             return _fail(res, f"KPI '{c}' has no values in the data")
     spec = make_spec(pa, cols, transform=transform, effects=effects, cov=cov)
+    lag_of, lag_detail, why = _choose(pa, y, lead, explicit, spec, max_lag=max_lag, own_lags=own_lags,
+                                      controls=controls)
+    if why:
+        return _fail(res, why)
     bic_drivers = [k for k, _ in lead if k not in explicit]
-    p_sel = 1
-    lag_detail = ""
-    if bic_drivers and max_lag > 0:
-        start_max = max([max_lag, own_lags, *[max(v) for v in explicit.values()]]) + (1 if spec.diff else 0)
-        if T - start_max < 3:
-            return _fail(res, f"too few periods for the lags: {max(T - start_max, 0)} usable periods "
-                              f"after lags 1-{max_lag} and {own_lags} own lag(s), at least 3 needed")
-        p_sel, lag_detail = _bic_joint(pa, y, lead, explicit, max_lag, own_lags, controls, spec)
-    elif bic_drivers:
-        p_sel = 0
-    lag_of = {k: (explicit[k] if k in explicit else list(range(1, p_sel + 1)) if p_sel else [0])
-              for k, _ in lead}
     for di in drivers_info:
         di["lags"] = lag_of[di["kpi"]]
-    drv = [(k, lag_of[k]) for k, _ in lead]
-    d = build_multi(pa, y, drv, own_lags, controls, spec)
-    n = len(d.y)
-    res.update(n_obs=n, n_units=int(len(np.unique(d.u))) if n else 0,
-               n_periods=int(len(np.unique(d.t))) if n else 0)
+    d = build_sample(pa, y, [(k, lag_of[k]) for k, _ in lead], own_lags, controls, spec)
+    res.update(n_obs=d.n, n_units=d.n_units, n_periods=d.n_periods)
     res["method"] = method_dict(spec, own_lags=own_lags, controls=controls, engine="",
                                 lag_selection="explicit/bic" if explicit and bic_drivers else
                                 ("explicit" if not bic_drivers else "bic"))
     if lag_detail:
         res["method"]["lag_selection_detail"] = lag_detail
-    if n == 0:
+    if d.n == 0:
         return _fail(res, "no period has the outcome, every driver lag and control all present")
     ya, Xa = absorbed(d, spec)
-    if float(np.std(ya)) <= 1e-10 * max(float(np.abs(d.y).max()), 1e-300):
-        return _fail(res, f"outcome '{y}' is constant after transform '{spec.transform}'")
-    order = ([j for j, nm in enumerate(d.names) if nm in ("const", "trend")]
-             + [j for j, nm in enumerate(d.names) if nm not in ("const", "trend")])
-    bad = _collinear_terms(Xa[:, order], [d.names[j] for j in order])
-    if bad:
-        return _fail(res, f"collinear design: {', '.join(bad)} "
-                          f"{'is' if len(bad) == 1 else 'are'} a linear combination of the other terms")
-    k = d.X.shape[1]
-    n_u, n_t = res["n_units"], res["n_periods"]
-    neff = _n_effects(spec.absorb_effects, n_u, n_t) if spec.is_panel else 0
-    ntr = _n_trends(spec.absorb_effects, n_u) if spec.unit_trends else 0
-    df_resid = n - k - neff - ntr
-    if df_resid < MIN_DF_RESID:
-        return _fail(res, f"too few observations for the parameters: {n} observations, {k} coefficients"
-                          f"{f' and {neff} fixed effects' if neff else ''}, residual degrees of freedom "
-                          f"{df_resid} < {MIN_DF_RESID}")
-    if spec.is_panel and cov == "clustered" and n_u < MIN_CLUSTERS:
-        return _fail(res, f"unit-clustered errors need at least {MIN_CLUSTERS} units, the sample has {n_u}")
-    fit, eng = fit_design(d, spec, engine)
-    res["method"]["engine"] = eng
-    res["method"]["df_resid"] = fit.df_resid
-    if fit.note:
-        res["method"]["covariance_detail"] = fit.note
-    b, V = fit.params, fit.cov
-    dist = _tdist(fit.df_resid)
-    se = np.sqrt(np.clip(np.diag(V), 0, None))
-    pos = 0
-    # standardized effects like the link tests: sds after the transform and the effects; without
-    # absorbed effects, the constant and trend are partialled out (a detrended single series)
-    struct = [j for j, nm in enumerate(d.names) if nm in ("const", "trend")]
-    if struct:
-        Sx = Xa[:, struct]
-        def _resid(v: np.ndarray) -> np.ndarray:
-            return v - Sx @ np.linalg.lstsq(Sx, v, rcond=None)[0]
-    else:
-        def _resid(v: np.ndarray) -> np.ndarray:
-            return v
-    sy = float(np.std(_resid(ya)))
-    for di in drivers_info:
-        idx = np.arange(pos, pos + len(di["lags"]))
-        pos += len(di["lags"])
-        lr = float(b[idx].sum())
-        lr_se = math.sqrt(max(float(V[np.ix_(idx, idx)].sum()), 0.0))
-        di["terms"] = [{"name": d.names[j], "lag": lag, **_estimate(float(b[j]), float(se[j]), dist, alpha)}
-                       for j, lag in zip(idx, di["lags"], strict=True)]
-        di["long_run"] = _estimate(lr, lr_se, dist, alpha)
-        sx = float(np.std(_resid(Xa[:, idx[0]])))
-        di["standardized_effect"] = lr * sx / sy if sy > 0 else None
+    why = _guard(d, ya, Xa, spec, y)
+    if why:
+        return _fail(res, why)
+    f, eng = fit(d, spec, engine)
+    res["method"].update(engine=eng, df_resid=f.df_resid, df_inference=f.df_inference)
+    if f.note:
+        res["method"]["covariance_detail"] = f.note
+    _driver_effects(d, Xa, ya, f.params, f.cov, f.df_inference, alpha, drivers_info)
     m = d.n_driver_terms
-    bd, Vd = b[:m], V[:m, :m]
-    from scipy import stats
-
-    try:
-        wald = float(bd @ np.linalg.solve(Vd, bd))
-        F = wald / m
-        jp = float(stats.f.sf(F, m, fit.df_resid))
-    except np.linalg.LinAlgError:
-        F, jp = None, None
-    res["joint_test"] = {
-        "null": "every lag of every leading KPI has coefficient zero (the leading KPIs add nothing)",
-        "statistic": F, "df_num": m, "df_den": int(fit.df_resid), "p_value": jp,
-        "test": f"Wald F test with the model's {cov} covariance",
-    }
-    own = b[m:m + own_lags]
-    res["own_lag_sum"] = float(own.sum()) if own_lags else None
-    sig = jp is not None and jp <= alpha
-    res["reason"] = (f"joint test of {len(lead)} leading KPI(s): F({m}, {fit.df_resid}) = "
+    jt = res["joint_test"] = _joint(f.params, f.cov, m, f.df_inference, cov)
+    F, jp = jt["statistic"], jt["p_value"]
+    res["own_lag_sum"] = float(f.params[m:m + own_lags].sum()) if own_lags else None
+    res["reason"] = (f"joint test of {len(lead)} leading KPI(s): F({m}, {f.df_inference}) = "
                      f"{F:.3g}, p = {jp:.3g}" if F is not None else "joint test not computable")
-    res["joint_significant"] = bool(sig)
-    oos = out_of_sample(d, spec, n_splits=n_splits, alpha=alpha, periods=_labels(pa))
+    res["joint_significant"] = bool(jp is not None and jp <= alpha)
+    oos = out_of_sample(d, spec, n_splits=n_splits, alpha=alpha, periods=pa.period_labels)
     if oos.get("status") == "estimated":
-        full = []
-        if spec.transform_reason.startswith("auto"):
-            full.append(f"the transform ('{spec.transform}', chosen by ADF/KPSS)")
-        if any(di["lag_selection"] == "bic" for di in drivers_info):
-            full.append("the driver lags (chosen by BIC)")
-        oos["full_sample_choices"] = (
-            (" and ".join(full) + " were decided on the full sample, test periods included: a mild "
-             "look-ahead; ") if full else "no design choice used the test periods; ") + (
-            "coefficients, unit effects and unit trends of each fold come from its training periods only")
+        oos["full_sample_choices"] = _full_sample_choices(spec, drivers_info)
     res["out_of_sample"] = oos
-    if spec.is_panel and own_lags and spec.effects in ("unit", "both") and n_t < 30:
-        res["caveats"].append(f"Nickell bias: unit fixed effects with {n_t} usable periods bias the "
-                              f"own-lag coefficients towards zero")
-    if any(0 in (di["lags"] or []) for di in drivers_info):
-        res["caveats"].append("a driver enters with lag 0: its out-of-sample 'forecasts' use the same "
-                              "period's driver value (a nowcast)")
-    if any(di["lag_selection"] == "bic" for di in drivers_info):
-        res["caveats"].append("lags of drivers without explicit link lags chosen by BIC on the same data")
-    res["caveats"].append("the joint test is not part of the links' FDR correction (one test per "
-                          "Financial KPI)")
+    res["caveats"] = _caveats(spec, own_lags, d.n_periods, drivers_info)
     return res
-
-
-def _labels(pa: PanelArrays) -> list[str] | None:
-    return pa.cache.get("period_labels")
 
 
 def _fail(res: dict[str, Any], reason: str) -> dict[str, Any]:
@@ -316,38 +325,8 @@ def _fail(res: dict[str, Any], reason: str) -> dict[str, Any]:
     return res
 
 
-def _bic_joint(pa: PanelArrays, y: str, lead: list[tuple[str, bool]], explicit: dict[str, list[int]],
-               max_lag: int, own_lags: int, controls: Sequence[str], spec: Spec) -> tuple[int, str]:
-    """One p for every driver without explicit lags, by BIC on a common sample."""
-    drv_full = [(k, explicit[k] if k in explicit else list(range(1, max_lag + 1))) for k, _ in lead]
-    start = max([max_lag, own_lags, *[max(v) for v in explicit.values()]]) + (1 if spec.diff else 0)
-    d = build_multi(pa, y, drv_full, own_lags, controls, spec, start=start)
-    n = len(d.y)
-    if n == 0:
-        return 1, "no common sample for BIC; 1 lag used"
-    yy, XX = absorbed(d, spec)
-    crit = {}
-    for p in range(1, max_lag + 1):
-        cols = []
-        pos = 0
-        for k, lags in drv_full:
-            for lag in lags:
-                if k in explicit or lag <= p:
-                    cols.append(pos)
-                pos += 1
-        cols += list(range(pos, XX.shape[1]))
-        c = bic(yy, XX[:, cols])
-        if c is not None:
-            crit[p] = c
-    if not crit:
-        return 1, "BIC not computable; 1 lag used"
-    best = min(crit, key=lambda p: crit[p])
-    txt = ", ".join(f"p={p}: {c:.1f}" for p, c in crit.items())
-    return best, f"lags 1..p of the drivers without explicit lags, p by BIC of the joint model on {n} obs ({txt})"
-
-
 # ----------------------------------------------------------- out of sample
-def _fit_predict(d: MultiDesign, spec: Spec, cols: np.ndarray, train: np.ndarray, test: np.ndarray) -> np.ndarray:
+def fit_predict(d: Sample, spec: Spec, cols: np.ndarray, train: np.ndarray, test: np.ndarray) -> np.ndarray:
     """Fit on the training rows only (effects, unit trends included) and forecast the test rows."""
     X = d.X[:, cols]
     u_tr, t_tr = d.u[train], d.t[train]
@@ -385,7 +364,7 @@ def _fit_predict(d: MultiDesign, spec: Spec, cols: np.ndarray, train: np.ndarray
     return pred
 
 
-def out_of_sample(d: MultiDesign, spec: Spec, *, n_splits: int = N_SPLITS, alpha: float = 0.05,
+def out_of_sample(d: Sample, spec: Spec, *, n_splits: int = N_SPLITS, alpha: float = 0.05,
                   periods: Sequence[str] | None = None) -> dict[str, Any]:
     """Rolling-origin one-step-ahead forecasts: the driver model vs. an own-past-only baseline.
 
@@ -393,7 +372,6 @@ def out_of_sample(d: MultiDesign, spec: Spec, *, n_splits: int = N_SPLITS, alpha
     on the sample's periods, expanding training window); each test period is forecast
     from the fit on all earlier periods only, pooled over units.
     """
-    from scipy import stats
     from sklearn.model_selection import TimeSeriesSplit
 
     k = d.X.shape[1]
@@ -406,9 +384,9 @@ def out_of_sample(d: MultiDesign, spec: Spec, *, n_splits: int = N_SPLITS, alpha
     # fewest training periods: enough for the effects plus, per unit, the parameters
     if spec.is_panel:
         min_train = 3 + (1 if spec.unit_trends else 0)
-        min_train = max(min_train, int(math.ceil((k + MIN_DF_RESID) / max(n_u, 1))) + 2)
+        min_train = max(min_train, int(math.ceil((k + guards.MIN_DF_RESID) / max(n_u, 1))) + 2)
     else:
-        min_train = k + MIN_DF_RESID + 2
+        min_train = k + guards.MIN_DF_RESID + 2
     splits = min(n_splits, n_t - min_train)
     info: dict[str, Any] = {
         "scheme": "rolling origin, expanding window over periods (sklearn TimeSeriesSplit), one-step-ahead "
@@ -431,8 +409,8 @@ def out_of_sample(d: MultiDesign, spec: Spec, *, n_splits: int = N_SPLITS, alpha
     for tr_p, te_p in tss.split(period_codes):
         train = np.flatnonzero(np.isin(d.t, period_codes[tr_p]))
         test = np.flatnonzero(np.isin(d.t, period_codes[te_p]))
-        e_m = d.y[test] - _fit_predict(d, spec, full_cols, train, test)
-        e_b = d.y[test] - _fit_predict(d, spec, base_cols, train, test)
+        e_m = d.y[test] - fit_predict(d, spec, full_cols, train, test)
+        e_b = d.y[test] - fit_predict(d, spec, base_cols, train, test)
         e_m_all.append(e_m)
         e_b_all.append(e_b)
         t_all.append(d.t[test])
@@ -455,7 +433,7 @@ def out_of_sample(d: MultiDesign, spec: Spec, *, n_splits: int = N_SPLITS, alpha
     if M > 2 and sd > 0:
         dm = float(dt.mean() / (sd / math.sqrt(M)))
         dm *= math.sqrt((M - 1) / M)  # Harvey-Leybourne-Newbold correction for 1-step forecasts
-        dm_p = float(stats.t.sf(dm, M - 1))
+        dm_p = float(t_sf(dm, M - 1))
     else:
         dm, dm_p = None, None
     rel = rmse / rmse_b if rmse_b > 0 else None

@@ -44,8 +44,19 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError, EstimationError
+from . import guards
+from .data import PanelArrays
+from .design import Spec, all_untested, decide_auto
+from .inference import link_estimates
+from .lags import bic_lag_order
+from .options import Options
+from .results import LinkResult, insufficient_link
 
-__all__ = ["MIN_FIRST_STAGE_F", "MIN_USABLE_PERIODS", "IVDesign", "IVFit", "build_iv_fd", "fit_iv_fd"]
+#: caveat of a link whose driver lags were chosen by BIC (the same words as the OLS link test)
+BIC_CAVEAT = "driver lags chosen by BIC on the same data: p-values are conditional on that choice"
+
+__all__ = ["MIN_FIRST_STAGE_F", "MIN_USABLE_PERIODS", "IVDesign", "IVFit", "build_iv_fd", "estimate_iv_fd",
+           "fit_iv_fd"]
 
 #: first-stage F below this: weak instrument, no verdict (Staiger and Stock 1997)
 MIN_FIRST_STAGE_F = 10.0
@@ -86,7 +97,7 @@ class IVFit:
 
 
 def build_iv_fd(
-    pa: Any, y_col: str, x_col: str, lags: Sequence[int], own_lags: int, controls: Sequence[str],
+    pa: PanelArrays, y_col: str, x_col: str, lags: Sequence[int], own_lags: int, controls: Sequence[str],
     *, time_effects: bool, unit_intercepts: bool, instrument: str | None = None,
 ) -> IVDesign:
     """Rows of the differenced equation where every term and the instrument are present.
@@ -95,7 +106,7 @@ def build_iv_fd(
     --------
     >>> import numpy as np, pandas as pd
     >>> from bsc_toolkit.history.frame import KPIHistory
-    >>> from bsc_toolkit.evidence.linktest import PanelArrays
+    >>> from bsc_toolkit.evidence.data import PanelArrays
     >>> rng = np.random.default_rng(0)
     >>> idx = pd.MultiIndex.from_product([["a", "b", "c"], range(6)])
     >>> h = KPIHistory(pd.DataFrame(rng.normal(size=(18, 2)), index=idx, columns=["x", "y"]),
@@ -168,7 +179,7 @@ def fit_iv_fd(d: IVDesign, *, cov: str) -> IVFit:
     --------
     >>> import numpy as np, pandas as pd
     >>> from bsc_toolkit.history.frame import KPIHistory
-    >>> from bsc_toolkit.evidence.linktest import PanelArrays
+    >>> from bsc_toolkit.evidence.data import PanelArrays
     >>> rng = np.random.default_rng(0)
     >>> idx = pd.MultiIndex.from_product([[f"u{i}" for i in range(30)], range(12)])
     >>> h = KPIHistory(pd.DataFrame(rng.normal(size=(360, 2)), index=idx, columns=["x", "y"]),
@@ -198,7 +209,7 @@ def fit_iv_fd(d: IVDesign, *, cov: str) -> IVFit:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = IV2SLS(pd.Series(d.y, name="dy"), ex, en, zz).fit(**kw)
+            res: Any = IV2SLS(pd.Series(d.y, name="dy"), ex, en, zz).fit(**kw)
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise EstimationError(f"iv-fd: linearmodels IV2SLS failed: {exc}") from None
     order = [d.names[j] for j in range(K)]
@@ -224,52 +235,112 @@ def fit_iv_fd(d: IVDesign, *, cov: str) -> IVFit:
     return IVFit(b, V, df_resid, df_inf, n, fs, note)
 
 
-def estimate_iv_fd(
-    pa: Any, y_col: str, x_col: str, *, base: dict[str, Any], method: dict[str, Any],
-    lags: Sequence[int] | None, max_lag: int, own_lags: int, controls: Sequence[str], effects: str,
-    cov: str, transform: str, alpha: float,
-) -> Any:
-    """The ``iv-fd`` link test; called by :func:`.linktest.estimate_link` (same result shape)."""
-    from .linktest import (
-        MIN_CLUSTERS,
-        MIN_DF_RESID,
-        _bic_select,
-        _collinear_terms,
-        _estimate,
-        _insufficient,
-        _lag_text,
-        _tdist,
-        long_run_summary,
-    )
-    from .results import LinkResult
-    from .stationarity import classify_panel, decide
+def _iv_transform(pa: PanelArrays, y_col: str, x_col: str, opts: Options, caveats: list[str]) -> tuple[bool, str]:
+    """Whether unit-specific trends enter (as unit intercepts of the differenced equation), and why."""
+    if opts.transform != "auto":
+        return opts.transform == "detrend", f"as requested (transform='{opts.transform}')"
+    cols = (y_col, x_col)
+    tr, why = decide_auto(pa, cols, opts.effects)
+    if all_untested(pa, cols, opts.effects):
+        caveats.append("short panel: too few periods for trend tests; unit-specific trends shared "
+                       "by driver and outcome would be unit intercepts in the differenced "
+                       "equation, which iv-fd then leaves out (spurious link); consider "
+                       "transform='detrend'")
+    if tr == "diff":
+        caveats.append("iv-fd with a unit root not ruled out: the level instrument is weak when "
+                       "the outcome is close to a random walk (see the first-stage F)")
+    return tr == "detrend", "auto: " + why
 
-    time_eff = effects == "both"
+
+def _iv_lags(pa: PanelArrays, y_col: str, x_col: str, lags: Sequence[int] | None, opts: Options,
+             method: dict[str, Any], caveats: list[str]) -> tuple[list[int], str | None]:
+    """Explicit lags, lag 0, or 1..p by BIC on the differenced equation (OLS)."""
+    if lags is not None:
+        method["lag_selection"] = "explicit"
+        return sorted(int(v) for v in lags), None
+    if opts.max_lag <= 0:
+        method["lag_selection"] = "explicit"
+        caveats.append("max_lag 0: the contemporaneous value of the driver only")
+        return [0], None
+    T, o = pa.n_periods, opts
+    start = max(o.max_lag + 1, o.own_lags + 1, 2)
+    if T - start < MIN_USABLE_PERIODS:
+        return [], (f"too few periods for iv-fd: {max(T - start, 0)} usable periods after "
+                    f"differencing, lags 1-{o.max_lag} and the instrument y(t-2), at least "
+                    f"{MIN_USABLE_PERIODS} needed ({start + MIN_USABLE_PERIODS} periods in all, the "
+                    f"data have {T})")
+    time_eff = o.effects == "both"
+    spec = Spec("diff", "", "time" if time_eff else "none", o.cov, True)
+    choice = bic_lag_order(pa, y_col, [(x_col, None)], o.max_lag, o.own_lags, o.controls, spec,
+                           max(o.max_lag, o.own_lags) + 1)
+    method["lag_selection"] = "bic"
+    method["lag_selection_detail"] = choice.detail() + " (OLS on the differenced equation)"
+    return list(range(1, choice.p + 1)), None
+
+
+def _iv_guards(d: IVDesign, y_col: str, cov: str) -> str | None:
+    n, K, ns = len(d.y), d.X.shape[1], d.n_structural
+    n_u = int(len(np.unique(d.u))) if n else 0
+    if float(np.std(d.y)) <= 1e-10 * max(float(np.abs(d.y).max()), 1e-300):
+        return f"outcome '{y_col}' is constant in first differences"
+    order = list(range(K - ns, K)) + list(range(K - ns))
+    why = guards.collinear(d.X, d.names, order, " of the differenced equation")
+    if why:
+        return why
+    if n - K < guards.MIN_DF_RESID:
+        return (f"too few observations for iv-fd: {n} observations in the differenced equation, {K} "
+                f"coefficients (incl. {ns} period/unit dummies), residual degrees of freedom {n - K} < "
+                f"{guards.MIN_DF_RESID}")
+    if cov == "clustered" and n_u < guards.MIN_CLUSTERS:
+        return (f"unit-clustered errors need at least {guards.MIN_CLUSTERS} units, the sample has {n_u}; "
+                f"use cov='robust'")
+    return None
+
+
+def _first_stage(d: IVDesign, fit: IVFit, method: dict[str, Any], caveats: list[str]) -> str | None:
+    """Record the first stage; a reason when the instrument is weak."""
+    if fit.first_stage is None:
+        method.update(instruments=[], endogenous=[], first_stage=None)
+        caveats.append("iv-fd without own lags: nothing to instrument, OLS on the differenced equation")
+        return None
+    fs = fit.first_stage
+    method["instruments"] = list(d.instr_names)
+    method["endogenous"] = [f"{d.names[j]} (differenced)" for j in d.endog]
+    method["first_stage"] = {
+        "f_stat": fs["f_stat"], "p_value": fs["p_value"], "partial_r2": fs["partial_r2"],
+        "min_f": MIN_FIRST_STAGE_F, "n_instruments": fs["n_instruments"],
+        "test": ("Wald statistic of the excluded instrument(s) in the first-stage regression "
+                 "with the model's covariance, divided by their number (linearmodels "
+                 "first_stage.diagnostics f.stat; one instrument: t squared)")}
+    if math.isfinite(fs["f_stat"]) and fs["f_stat"] >= MIN_FIRST_STAGE_F:
+        return None
+    return (f"weak instrument: first-stage F = {fs['f_stat']:.2f} < {MIN_FIRST_STAGE_F:g} for "
+            f"{d.names[d.endog[0]]} (differenced) instrumented by {' and '.join(d.instr_names)}; the "
+            f"iv-fd estimate would be unreliable (use estimator='ols')")
+
+
+def _iv_standardized(d: IVDesign, effect: float | None) -> float | None:
+    """sds of the differenced driver and outcome after the dummies."""
+    if effect is None:
+        return None
+    K, ns = d.X.shape[1], d.n_structural
+    R = np.column_stack([d.y, d.X[:, 0]])
+    if ns:
+        S = d.X[:, K - ns:]
+        R = R - S @ np.linalg.lstsq(S, R, rcond=None)[0]
+    sy, sx = float(np.std(R[:, 0])), float(np.std(R[:, 1]))
+    return effect * sx / sy if sy > 0 else None
+
+
+def estimate_iv_fd(
+    pa: PanelArrays, y_col: str, x_col: str, *, base: dict[str, Any], method: dict[str, Any],
+    lags: Sequence[int] | None, opts: Options,
+) -> LinkResult:
+    """The ``iv-fd`` link test; called by :func:`.linktest.estimate_link` (same result shape)."""
+    time_eff = opts.effects == "both"
     caveats: list[str] = []
-    method["estimator"] = "iv-fd"
-    method["engine"] = "linearmodels IV2SLS"
-    # ---- trends: the differenced equation removes unit levels; unit trends need unit intercepts
-    if transform == "auto":
-        key = ("class", True, time_eff)
-        classes = {}
-        for c in (y_col, x_col):
-            ck = (*key, c)
-            if ck not in pa.cache:
-                pa.cache[ck] = classify_panel(pa.col(c), time_demean=time_eff)
-            classes[c] = pa.cache[ck]
-        tr, why = decide(classes)
-        why = "auto: " + why
-        if all(c.kind == "untested" for c in classes.values()):
-            caveats.append("short panel: too few periods for trend tests; unit-specific trends shared "
-                           "by driver and outcome would be unit intercepts in the differenced "
-                           "equation, which iv-fd then leaves out (spurious link); consider "
-                           "transform='detrend'")
-        if tr == "diff":
-            caveats.append("iv-fd with a unit root not ruled out: the level instrument is weak when "
-                           "the outcome is close to a random walk (see the first-stage F)")
-    else:
-        tr, why = transform, f"as requested (transform='{transform}')"
-    unit_int = tr == "detrend"
+    method["estimator"], method["engine"] = "iv-fd", "linearmodels IV2SLS"
+    unit_int, why = _iv_transform(pa, y_col, x_col, opts, caveats)
     method["transform"] = "detrend" if unit_int else "diff"
     method["transform_reason"] = (
         "iv-fd: first differences within unit remove the unit effects"
@@ -277,126 +348,48 @@ def estimate_iv_fd(
            if unit_int else "") + f" ({why})")
     method["time_effects"] = ("a dummy per period in the differenced equation" if time_eff
                               else "none (a constant in the differenced equation: a common drift)")
-
-    T = pa.n_periods
-    # ---- lags
-    if lags is not None:
-        lag_list = sorted(int(v) for v in lags)
-        method["lag_selection"] = "explicit"
-    elif max_lag <= 0:
-        lag_list = [0]
-        method["lag_selection"] = "explicit"
-        caveats.append("max_lag 0: the contemporaneous value of the driver only")
-    else:
-        start_max = max(max_lag + 1, own_lags + 1, 2)
-        if T - start_max < MIN_USABLE_PERIODS:
-            return _insufficient(
-                base, f"too few periods for iv-fd: {max(T - start_max, 0)} usable periods after "
-                f"differencing, lags 1-{max_lag} and the instrument y(t-2), at least "
-                f"{MIN_USABLE_PERIODS} needed ({start_max + MIN_USABLE_PERIODS} periods in all, the "
-                f"data have {T})")
-        p, txt = _bic_select(pa, y_col, x_col, max_lag, own_lags, controls, True, False,
-                             not time_eff, "time" if time_eff else "none", False)
-        lag_list = list(range(1, p + 1))
-        method["lag_selection"] = "bic"
-        method["lag_selection_detail"] = txt + " (OLS on the differenced equation)"
+    lag_list, reason = _iv_lags(pa, y_col, x_col, lags, opts, method, caveats)
+    if reason:
+        return insufficient_link(base, reason)
     method["lags"] = lag_list
     if 0 in lag_list:
         caveats.append("iv-fd with driver lag 0: the differenced driver d x(t) is valid only if the "
                        "driver is strictly exogenous (it does not respond to the outcome)")
-    d = build_iv_fd(pa, y_col, x_col, lag_list, own_lags, controls, time_effects=time_eff,
+    d = build_iv_fd(pa, y_col, x_col, lag_list, opts.own_lags, opts.controls, time_effects=time_eff,
                     unit_intercepts=unit_int)
-    usable = T - d.start
-    if usable < MIN_USABLE_PERIODS:
-        return _insufficient(
-            base, f"too few periods for iv-fd: {max(usable, 0)} usable periods after differencing, "
-            f"{_lag_text(lag_list)}, {own_lags} own lag(s) and the instrument y(t-2), at least "
+    T = pa.n_periods
+    if T - d.start < MIN_USABLE_PERIODS:
+        return insufficient_link(
+            base, f"too few periods for iv-fd: {max(T - d.start, 0)} usable periods after differencing, "
+            f"{guards.lag_text(lag_list)}, {opts.own_lags} own lag(s) and the instrument y(t-2), at least "
             f"{MIN_USABLE_PERIODS} needed (the data have {T})")
     n = len(d.y)
-    n_u = int(len(np.unique(d.u))) if n else 0
-    n_t = int(len(np.unique(d.t))) if n else 0
-    base.update(n_obs=n, n_dropped=int(d.n_candidates - n), n_units=n_u, n_periods=n_t)
+    base.update(n_obs=n, n_dropped=int(d.n_candidates - n), n_units=int(len(np.unique(d.u))) if n else 0,
+                n_periods=int(len(np.unique(d.t))) if n else 0)
     if n == 0:
-        return _insufficient(base, "no period has the differenced outcome, every driver lag, control "
-                                   "and the instrument all present")
-    K = d.X.shape[1]
-    if float(np.std(d.y)) <= 1e-10 * max(float(np.abs(d.y).max()), 1e-300):
-        return _insufficient(base, f"outcome '{y_col}' is constant in first differences")
-    ns = d.n_structural
-    order = list(range(K - ns, K)) + list(range(K - ns))
-    bad = _collinear_terms(d.X[:, order], [d.names[j] for j in order])
-    if bad:
-        return _insufficient(base, f"collinear design: {', '.join(bad)} "
-                                   f"{'is' if len(bad) == 1 else 'are'} a linear combination of the "
-                                   f"other terms of the differenced equation")
-    if n - K < MIN_DF_RESID:
-        return _insufficient(base, f"too few observations for iv-fd: {n} observations in the "
-                                   f"differenced equation, {K} coefficients (incl. {ns} period/unit "
-                                   f"dummies), residual degrees of freedom {n - K} < {MIN_DF_RESID}")
-    if cov == "clustered" and n_u < MIN_CLUSTERS:
-        return _insufficient(base, f"unit-clustered errors need at least {MIN_CLUSTERS} units, the "
-                                   f"sample has {n_u}; use cov='robust'")
+        return insufficient_link(base, "no period has the differenced outcome, every driver lag, control "
+                                       "and the instrument all present")
+    reason = _iv_guards(d, y_col, opts.cov)
+    if reason:
+        return insufficient_link(base, reason)
     try:
-        fit = fit_iv_fd(d, cov=cov)
+        fit = fit_iv_fd(d, cov=opts.cov)
     except EstimationError as exc:
-        return _insufficient(base, str(exc))
-    if fit.first_stage is not None:
-        fs = fit.first_stage
-        method["instruments"] = list(d.instr_names)
-        method["endogenous"] = [f"{d.names[j]} (differenced)" for j in d.endog]
-        method["first_stage"] = {
-            "f_stat": fs["f_stat"], "p_value": fs["p_value"], "partial_r2": fs["partial_r2"],
-            "min_f": MIN_FIRST_STAGE_F,
-            "n_instruments": fs["n_instruments"],
-            "test": ("Wald statistic of the excluded instrument(s) in the first-stage regression "
-                     "with the model's covariance, divided by their number (linearmodels "
-                     "first_stage.diagnostics f.stat; one instrument: t squared)")}
-        if not (math.isfinite(fs["f_stat"]) and fs["f_stat"] >= MIN_FIRST_STAGE_F):
-            return _insufficient(
-                base, f"weak instrument: first-stage F = {fs['f_stat']:.2f} < {MIN_FIRST_STAGE_F:g} "
-                      f"for {d.names[d.endog[0]]} (differenced) instrumented by {' and '.join(d.instr_names)}; "
-                      f"the iv-fd estimate would be unreliable (use estimator='ols')")
-    else:
-        method["instruments"] = []
-        method["endogenous"] = []
-        method["first_stage"] = None
-        caveats.append("iv-fd without own lags: nothing to instrument, OLS on the differenced equation")
-    method["df_resid"] = fit.df_inference
+        return insufficient_link(base, str(exc))
+    reason = _first_stage(d, fit, method, caveats)
+    if reason:
+        return insufficient_link(base, reason)
+    method["df_resid"], method["df_inference"] = fit.df_resid, fit.df_inference
     method["covariance_detail"] = "; ".join(
-        x for x in (f"{ns} period/unit dummies counted in K", fit.note) if x)
-
-    dist = _tdist(fit.df_inference)
-    b, V = fit.params, fit.cov
-    se = np.sqrt(np.clip(np.diag(V), 0, None))
-    nl = len(lag_list)
-    terms = [{"name": d.names[j], "lag": lag_list[j], **_estimate(float(b[j]), float(se[j]), dist, alpha)}
-             for j in range(nl)]
-    own_terms = [{"name": d.names[nl + j], "lag": j + 1,
-                  **_estimate(float(b[nl + j]), float(se[nl + j]), dist, alpha)} for j in range(own_lags)]
-    long_run, joint_p, multiplier = long_run_summary(b, V, nl, own_lags, fit.df_inference, dist, alpha,
-                                                     caveats)
-    lr = long_run["estimate"]
+        x for x in (f"{d.n_structural} period/unit dummies counted in K", fit.note) if x)
     out = dict(base)
-    out.update(terms=terms, own_terms=own_terms, long_run=long_run)
-    if multiplier is not None:
-        out["long_run_multiplier"] = multiplier
-    # standardized effect: sds of the differenced driver and outcome after the dummies
-    S = d.X[:, K - ns:]
-    if ns:
-        P = np.linalg.lstsq(S, np.column_stack([d.y, d.X[:, 0]]), rcond=None)[0]
-        R = np.column_stack([d.y, d.X[:, 0]]) - S @ P
-    else:
-        R = np.column_stack([d.y, d.X[:, 0]])
-    sy, sx = float(np.std(R[:, 0])), float(np.std(R[:, 1]))
-    out["standardized_effect"] = lr * sx / sy if sy > 0 else None
-    out["p_value"] = long_run["p_value"]
-    out["joint_p_value"] = joint_p
-    out["q_value"] = None
-    out["verdict"] = "not_supported"
-    out["reason"] = "provisional: verdict set after the multiple-testing correction"
+    out.update(link_estimates(d.names, lag_list, opts.own_lags, fit.params, fit.cov, fit.df_inference,
+                              opts.alpha, caveats))
+    out["standardized_effect"] = _iv_standardized(d, out["long_run"]["estimate"])
+    out.update(q_value=None, verdict="not_supported",
+               reason="provisional: verdict set after the multiple-testing correction")
     if lags is None:
-        caveats.append("driver lags chosen by BIC on the same data: p-values are conditional on "
-                       "that choice")
+        caveats.append(BIC_CAVEAT)
     caveats.append("iv-fd (Anderson-Hsiao): consistent in short panels when the level errors are "
                    "serially uncorrelated and the driver is predetermined, but less precise than "
                    "the OLS fixed-effects test (wider intervals, lower power)")

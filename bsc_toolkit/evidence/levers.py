@@ -23,16 +23,23 @@ lags, controls) and checked against the evidence.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import DataError
-from ._design import Spec, build_multi, fit_design
-from .linktest import PanelArrays
+from .data import PanelArrays
+from .design import Spec, build_sample
+from .estimators import fit
 from .results import Evidence, LinkResult, load_evidence
+
+if TYPE_CHECKING:
+    from ..history.frame import KPIHistory
+    from ..scorecard.model import Scorecard
+
 
 __all__ = ["LeverResult", "simulate_lever"]
 
@@ -144,9 +151,9 @@ class LeverResult:
             import matplotlib.pyplot as plt
 
             sel = list(kpis) if kpis else [k for k in self.paths if k != self.lever] or list(self.paths)
-            fig, axes = plt.subplots(len(sel), 1, figsize=(6.5, 1.9 * len(sel) + 0.6), squeeze=False,
+            fig, grid = plt.subplots(len(sel), 1, figsize=(6.5, 1.9 * len(sel) + 0.6), squeeze=False,
                                      sharex=True)
-            axes = axes[:, 0]
+            axes: list[Any] = list(grid[:, 0])
         else:
             sel = list(kpis) if kpis else [k for k in self.paths if k != self.lever]
             fig, axes = ax.figure, [ax] * len(sel)
@@ -164,7 +171,7 @@ class LeverResult:
         return fig
 
 
-def _kpi_id(scorecard: Any, x: str) -> str:
+def _kpi_id(scorecard: Scorecard, x: str) -> str:
     try:
         return scorecard.kpi_for(x).id
     except KeyError:
@@ -201,18 +208,18 @@ def _refit(lk: LinkResult, pa: PanelArrays) -> tuple[np.ndarray, np.ndarray, int
         bb, VV = _refit_iv_fd(lk, pa)
         b, V = bb[:k], VV[:k, :k]
     else:
-        d = build_multi(pa, lk.to_kpi, [(lk.from_kpi, lags)], own, list(m.get("controls") or []), spec)
-        fit, _ = fit_design(d, spec, "auto")
-        b, V = fit.params[:k], fit.cov[:k, :k]
-    ref = [t.estimate for t in lk.terms] + [t.estimate for t in lk.own_terms]
-    if ref and not np.allclose(b, ref, rtol=1e-6, atol=1e-9 * max(1.0, float(np.abs(ref).max()))):
+        d = build_sample(pa, lk.to_kpi, [(lk.from_kpi, lags)], own, list(m.get("controls") or []), spec)
+        f, _ = fit(d, spec, "auto")
+        b, V = f.params[:k], f.cov[:k, :k]
+    ref = np.array([t.estimate for t in lk.terms] + [t.estimate for t in lk.own_terms], dtype=float)
+    if len(ref) and not np.allclose(b, ref, rtol=1e-6, atol=1e-9 * max(1.0, float(np.abs(ref).max()))):
         raise DataError(f"link {lk.from_} -> {lk.to}: re-estimating on this KPI history gives "
                         f"{np.round(b, 6).tolist()}, the evidence has {np.round(ref, 6).tolist()}; "
                         f"pass the history the evidence was computed from")
     return b, V, len(lags), own
 
 
-def _check_same_scorecard(ev: Evidence, sc: Any) -> None:
+def _check_same_scorecard(ev: Evidence, sc: Scorecard) -> None:
     """Refuse evidence computed for another scorecard (its links would not match)."""
     have = set()
     for lk in sc.links:
@@ -227,9 +234,9 @@ def _check_same_scorecard(ev: Evidence, sc: Any) -> None:
 
 
 def simulate_lever(
-    evidence: Any,
-    history: Any,
-    scorecard: Any,
+    evidence: Evidence | Mapping[str, Any] | str | os.PathLike[str],
+    history: KPIHistory,
+    scorecard: Scorecard | str | os.PathLike[str],
     kpi: str,
     change: float,
     *,
@@ -289,91 +296,15 @@ def simulate_lever(
     sc = scorecard if isinstance(scorecard, Scorecard) else load_scorecard(scorecard)
     ev = evidence if isinstance(evidence, Evidence) else load_evidence(evidence)
     _check_same_scorecard(ev, sc)
-    if kind not in ("step", "pulse"):
-        raise DataError(f"`kind` must be 'step' or 'pulse', got {kind!r}")
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise DataError(f"`horizon` must be a whole number >= 1, got {horizon!r}")
-    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 10:
-        raise DataError(f"`draws` must be a whole number >= 10, got {draws!r}")
-    if not (0 < band < 1):
-        raise DataError(f"`band` must be between 0 and 1, got {band!r}")
-    try:
-        change = float(change)
-    except (TypeError, ValueError):
-        raise DataError(f"`change` must be a number, got {change!r}") from None
+    change = _check_args(kind, horizon, draws, band, change)
     lever = _kpi_id(sc, kpi)
     pa = PanelArrays.from_history(history)
-    H = int(horizon)
-
-    # reachable KPIs through supported links, and the links met on the way that are not supported
-    sup = [lk for lk in ev.links if lk.verdict == "supported" and lk.from_kpi != lk.to_kpi]
-    reach = {lever}
-    changed = True
-    while changed:
-        changed = False
-        for lk in sup:
-            if lk.from_kpi in reach and lk.to_kpi not in reach:
-                reach.add(lk.to_kpi)
-                changed = True
-    used = [lk for lk in sup if lk.from_kpi in reach and lk.to_kpi != lever]
-    not_used = [lk for lk in ev.links if lk.verdict != "supported" and lk.from_kpi in reach]
-    rng = np.random.default_rng(seed)
-    rest = [k.id for k in sc.kpis if k.id in reach and k.id != lever]
-    rest.sort(key=lambda k: sc.perspective_of(k).level)  # lag-0 links run upward: drivers first
-    order = [lever] + rest
+    H, D = int(horizon), int(draws)
+    used, not_used, order = _reach(ev, sc, lever)
     pos = {k: i for i, k in enumerate(order)}
-    K = len(order)
-    # per outcome: list of (driver index, lags, b draws (D x L), b point), own draws list
-    incoming: dict[str, list[tuple[int, list[int], np.ndarray, np.ndarray]]] = {k: [] for k in order}
-    own_draws: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {k: [] for k in order}
-    notes: list[str] = []
-    for lk in used:
-        b, V, nl, no = _refit(lk, pa)
-        V = (V + V.T) / 2
-        try:
-            dr = rng.multivariate_normal(b, V, size=draws, method="eigh")
-        except (np.linalg.LinAlgError, ValueError):
-            dr = b[None, :] + rng.standard_normal((draws, len(b))) * np.sqrt(np.clip(np.diag(V), 0, None))
-        lags = list(lk.lags)
-        incoming[lk.to_kpi].append((pos[lk.from_kpi], lags, dr[:, :nl], b[:nl]))
-        if no:
-            own_draws[lk.to_kpi].append((dr[:, nl:nl + no], b[nl:nl + no]))
-    for k, lst in own_draws.items():
-        if len(lst) > 1:
-            notes.append(f"{k}: own-lag coefficients averaged over its {len(lst)} supported incoming links")
-    # the lever path
-    D = int(draws)
-    dev = np.zeros((D + 1, K, H + 1))  # row 0: point estimates, rows 1..D: draws
-    dev[:, 0, :] = change if kind == "step" else 0.0
-    if kind == "pulse":
-        dev[:, 0, 0] = change
-
-    def coef(arr: np.ndarray, pt: np.ndarray) -> np.ndarray:
-        return np.vstack([pt[None, :], arr])  # (D+1) x L
-
-    inc = {k: [(j, lags, coef(bd, bp)) for j, lags, bd, bp in v] for k, v in incoming.items()}
-    owns = {}
-    for k, lst in own_draws.items():
-        if lst:
-            L = max(a.shape[1] for a, _ in lst)
-            acc = np.zeros((D + 1, L))
-            for a, p in lst:
-                acc[:, : a.shape[1]] += coef(a, p)
-            owns[k] = acc / len(lst)
-    for h in range(H + 1):
-        for k in order[1:]:
-            i = pos[k]
-            v = np.zeros(D + 1)
-            for j, lags, c in inc[k]:
-                for li, lag in enumerate(lags):
-                    if h - lag >= 0:
-                        v += c[:, li] * dev[:, j, h - lag]
-            if k in owns:
-                rho = owns[k]
-                for jj in range(rho.shape[1]):
-                    if h - 1 - jj >= 0:
-                        v += rho[:, jj] * dev[:, i, h - 1 - jj]
-            dev[:, i, h] = v
+    rng = np.random.default_rng(seed)
+    inc, owns, notes = _coefficients(used, pa, order, rng, D)
+    dev = _propagate(order, pos, inc, owns, change, kind, D, H)
     lo_q, hi_q = (1 - band) / 2, 1 - (1 - band) / 2
     paths = {}
     for k in order:
@@ -399,3 +330,94 @@ def simulate_lever(
           "verdict": lk.verdict} for lk in not_used],
         notes, band, baseline,
     )
+
+
+def _check_args(kind: str, horizon: Any, draws: Any, band: float, change: Any) -> float:
+    if kind not in ("step", "pulse"):
+        raise DataError(f"`kind` must be 'step' or 'pulse', got {kind!r}")
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
+        raise DataError(f"`horizon` must be a whole number >= 1, got {horizon!r}")
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 10:
+        raise DataError(f"`draws` must be a whole number >= 10, got {draws!r}")
+    if not (0 < band < 1):
+        raise DataError(f"`band` must be between 0 and 1, got {band!r}")
+    try:
+        return float(change)
+    except (TypeError, ValueError):
+        raise DataError(f"`change` must be a number, got {change!r}") from None
+
+
+def _reach(ev: Evidence, sc: Scorecard, lever: str) -> tuple[list[LinkResult], list[LinkResult], list[str]]:
+    """Supported links reachable from the lever, the unsupported ones met on the way, KPI order."""
+    sup = [lk for lk in ev.links if lk.verdict == "supported" and lk.from_kpi != lk.to_kpi]
+    reach = {lever}
+    changed = True
+    while changed:
+        changed = False
+        for lk in sup:
+            if lk.from_kpi in reach and lk.to_kpi not in reach:
+                reach.add(lk.to_kpi)
+                changed = True
+    used = [lk for lk in sup if lk.from_kpi in reach and lk.to_kpi != lever]
+    not_used = [lk for lk in ev.links if lk.verdict != "supported" and lk.from_kpi in reach]
+    rest = [k.id for k in sc.kpis if k.id in reach and k.id != lever]
+    rest.sort(key=lambda k: sc.perspective_of(k).level)  # lag-0 links run upward: drivers first
+    return used, not_used, [lever] + rest
+
+
+Incoming = dict[str, list[tuple[int, list[int], np.ndarray]]]
+
+
+def _coefficients(used: list[LinkResult], pa: PanelArrays, order: list[str], rng: np.random.Generator,
+                  D: int) -> tuple[Incoming, dict[str, np.ndarray], list[str]]:
+    """Per outcome KPI: driver coefficients (point estimate in row 0, then D draws) and own lags."""
+    pos = {k: i for i, k in enumerate(order)}
+    inc: Incoming = {k: [] for k in order}
+    own_draws: dict[str, list[np.ndarray]] = {k: [] for k in order}
+    notes: list[str] = []
+    for lk in used:
+        b, V, nl, no = _refit(lk, pa)
+        V = (V + V.T) / 2
+        try:
+            dr = rng.multivariate_normal(b, V, size=D, method="eigh")
+        except (np.linalg.LinAlgError, ValueError):
+            dr = b[None, :] + rng.standard_normal((D, len(b))) * np.sqrt(np.clip(np.diag(V), 0, None))
+        c = np.vstack([b[None, :], dr])  # (D+1) x k: row 0 the point estimates
+        inc[lk.to_kpi].append((pos[lk.from_kpi], list(lk.lags), c[:, :nl]))
+        if no:
+            own_draws[lk.to_kpi].append(c[:, nl:nl + no])
+    owns = {}
+    for k, lst in own_draws.items():
+        if len(lst) > 1:
+            notes.append(f"{k}: own-lag coefficients averaged over its {len(lst)} supported incoming links")
+        if lst:
+            L = max(a.shape[1] for a in lst)
+            acc = np.zeros((D + 1, L))
+            for a in lst:
+                acc[:, : a.shape[1]] += a
+            owns[k] = acc / len(lst)
+    return inc, owns, notes
+
+
+def _propagate(order: list[str], pos: dict[str, int], inc: Incoming, owns: dict[str, np.ndarray],
+               change: float, kind: str, D: int, H: int) -> np.ndarray:
+    """Deviation paths (D+1 x KPIs x H+1): the change on the lever, pushed through the equations."""
+    dev = np.zeros((D + 1, len(order), H + 1))  # row 0: point estimates, rows 1..D: draws
+    dev[:, 0, :] = change if kind == "step" else 0.0
+    if kind == "pulse":
+        dev[:, 0, 0] = change
+    for h in range(H + 1):
+        for k in order[1:]:
+            i = pos[k]
+            v = np.zeros(D + 1)
+            for j, lags, c in inc[k]:
+                for li, lag in enumerate(lags):
+                    if h - lag >= 0:
+                        v += c[:, li] * dev[:, j, h - lag]
+            if k in owns:
+                rho = owns[k]
+                for jj in range(rho.shape[1]):
+                    if h - 1 - jj >= 0:
+                        v += rho[:, jj] * dev[:, i, h - 1 - jj]
+            dev[:, i, h] = v
+    return dev

@@ -18,14 +18,21 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
+from .schema import FORMAT, read_evidence_data
 
-__all__ = ["FORMAT", "ChainEffect", "DriverModel", "Estimate", "Evidence", "LinkResult", "Section",
-           "Suggestion", "Term", "load_evidence"]
+__all__ = ["FORMAT", "ChainEffect", "DriverModel", "Estimate", "Evidence", "LinkResult", "NoEstimate",
+           "Section", "Suggestion", "Term", "insufficient_link", "load_evidence", "map_explanation",
+           "sections_text"]
 
-#: the value of the ``format`` key of every evidence file this version writes
-FORMAT = "bsc-evidence/1"
 VERDICTS = ("supported", "contradicted", "not_supported", "insufficient_data")
+
+#: the keys a link of the evidence file may have (``LinkResult._replace`` refuses others)
+LINK_FIELDS = frozenset({
+    "from", "to", "from_kpi", "to_kpi", "expected_sign", "verdict", "reason", "terms", "own_terms",
+    "long_run", "long_run_multiplier", "standardized_effect", "p_value", "joint_p_value", "q_value",
+    "n_obs", "n_dropped", "n_units", "n_periods", "method", "caveats", "robustness", "flags",
+    "long_run_multiplier_corrected", "data_notes",
+})
 
 
 @dataclass(frozen=True)
@@ -37,16 +44,17 @@ class Term:
     name : str
         ``"<kpi>.L<lag>"``, e.g. ``"training_hours.L1"``.
     lag : int
-    estimate, std_error, p_value, ci_low, ci_high : float
+    estimate, std_error, p_value, ci_low, ci_high : float or None
+        None where the value is not defined (e.g. a zero standard error).
     """
 
     name: str
     lag: int
-    estimate: float
-    std_error: float
-    p_value: float
-    ci_low: float
-    ci_high: float
+    estimate: float | None
+    std_error: float | None
+    p_value: float | None
+    ci_low: float | None
+    ci_high: float | None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,13 +70,20 @@ class Term:
 
 @dataclass(frozen=True)
 class Estimate:
-    """A derived estimate (long-run effect or multiplier); fields are None without a verdict."""
+    """A derived estimate (cumulative effect or long-run multiplier) with its interval.
+
+    See :class:`NoEstimate` for the typed "no result".
+    """
 
     estimate: float | None = None
     std_error: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
     p_value: float | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.estimate is not None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +93,29 @@ class Estimate:
             "ci_high": self.ci_high,
             "p_value": self.p_value,
         }
+
+
+@dataclass(frozen=True)
+class NoEstimate(Estimate):
+    """An estimate that could not be computed, with the reason (after linearmodels'
+    ``InvalidTestStatistic``): every number is None, ``reason`` says why."""
+
+    reason: str = ""
+
+    @property
+    def available(self) -> bool:
+        return False
+
+
+def _term(t: Mapping[str, Any]) -> Term:
+    return Term(str(t.get("name", "")), int(t.get("lag", 0)),
+                *(t.get(k) for k in ("estimate", "std_error", "p_value", "ci_low", "ci_high")))
+
+
+def _estimate_of(d: Mapping[str, Any] | None, reason: str) -> Estimate:
+    if not d or d.get("estimate") is None:
+        return NoEstimate(reason=reason or "not estimated")
+    return Estimate(**{k: d.get(k) for k in ("estimate", "std_error", "ci_low", "ci_high", "p_value")})
 
 
 def _clean(obj: Any) -> Any:
@@ -135,6 +173,7 @@ class LinkResult:
     """
 
     __slots__ = ("_d",)
+    _d: dict[str, Any]
 
     def __init__(self, data: Mapping[str, Any]):
         object.__setattr__(self, "_d", _clean(data))
@@ -190,22 +229,33 @@ class LinkResult:
     # -------------------------------------------------------------- estimates
     @property
     def terms(self) -> tuple[Term, ...]:
-        return tuple(Term(**t) for t in self._d.get("terms", []))
+        return tuple(_term(t) for t in self._d.get("terms", []))
 
     @property
     def own_terms(self) -> tuple[Term, ...]:
-        return tuple(Term(**t) for t in self._d.get("own_terms", []))
+        return tuple(_term(t) for t in self._d.get("own_terms", []))
 
     @property
     def long_run(self) -> Estimate:
-        """Long-run effect: the sum of the driver-lag coefficients (long-run propensity)."""
-        return Estimate(**(self._d.get("long_run") or {}))
+        """Cumulative effect over the lag window: the sum of the driver-lag coefficients.
+
+        (Wooldridge's long-run propensity; the file key is ``long_run``.) A
+        :class:`NoEstimate` with the reason when there is none.
+        """
+        return _estimate_of(self._d.get("long_run"), self.reason)
+
+    @property
+    def cumulative_effect(self) -> Estimate:
+        """Alias of :attr:`long_run` with the name an econometrician reads."""
+        return self.long_run
 
     @property
     def long_run_multiplier(self) -> Estimate | None:
-        """sum(b) / (1 - sum(rho)) with a delta-method SE; None without own lags."""
+        """The permanent response sum(b) / (1 - sum(rho)) (delta-method SE); None without own lags."""
         lrm = self._d.get("long_run_multiplier")
-        return Estimate(**lrm) if lrm else None
+        if lrm is None:
+            return None
+        return _estimate_of(lrm, "own lags sum to 1 or more: no finite long-run multiplier")
 
     @property
     def standardized_effect(self) -> float | None:
@@ -245,6 +295,13 @@ class LinkResult:
         return copy.deepcopy(self._d)
 
     def _replace(self, **changes: Any) -> LinkResult:
+        """A copy with some fields changed (``from_`` for ``from``); unknown names are refused."""
+        if "from_" in changes:
+            changes["from"] = changes.pop("from_")
+        unknown = sorted(set(changes) - LINK_FIELDS)
+        if unknown:
+            raise ValueError(f"LinkResult has no field(s) {', '.join(unknown)}; known: "
+                             f"{', '.join(sorted(LINK_FIELDS))}")
         d = self.to_dict()
         d.update(changes)
         return LinkResult(d)
@@ -313,6 +370,19 @@ class LinkResult:
                 f"{escape(self.reason)}</p>{body}")
 
 
+def insufficient_link(base: Mapping[str, Any], reason: str, **extra: Any) -> LinkResult:
+    """A link without a verdict: ``insufficient_data``, the reason, every estimate null."""
+    d = dict(base)
+    d.update({
+        "verdict": "insufficient_data", "reason": reason, "terms": [], "own_terms": [],
+        "long_run": {"estimate": None, "std_error": None, "ci_low": None, "ci_high": None,
+                     "p_value": None},
+        "standardized_effect": None, "p_value": None, "joint_p_value": None, "q_value": None,
+    })
+    d.update(extra)
+    return LinkResult(d)
+
+
 _VERDICT_COLOURS = {
     "supported": "#1a9850",
     "contradicted": "#d73027",
@@ -341,6 +411,9 @@ class Evidence:
     """
 
     __slots__ = ("_d", "_links", "_source")
+    _d: dict[str, Any]
+    _links: tuple[LinkResult, ...]
+    _source: str | None
 
     def __init__(self, data: Mapping[str, Any]):
         d = _clean(data)
@@ -525,11 +598,11 @@ class Evidence:
         )
 
 
-_REQUIRED_LINK_KEYS = ("from", "to", "verdict")
-
-
 def load_evidence(source: str | os.PathLike[str] | Mapping[str, Any] | Evidence) -> Evidence:
     """Read an evidence file (or dict in the evidence format) back into an :class:`Evidence`.
+
+    The one reader every stage uses (report, map, review, levers): schema problems are a
+    :class:`~bsc_toolkit.errors.DataError` naming the file and the place.
 
     Parameters
     ----------
@@ -539,7 +612,8 @@ def load_evidence(source: str | os.PathLike[str] | Mapping[str, Any] | Evidence)
     Raises
     ------
     DataError
-        When the file is not JSON or not in the ``bsc-evidence/1`` format (the message says where).
+        When the file is missing, not JSON or not in the ``bsc-evidence/1`` format (the
+        message says where).
 
     Examples
     --------
@@ -548,46 +622,7 @@ def load_evidence(source: str | os.PathLike[str] | Mapping[str, Any] | Evidence)
     """
     if isinstance(source, Evidence):
         return source
-    name = "<dict>"
-    if isinstance(source, Mapping):
-        data = dict(source)
-    else:
-        name = str(source)
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise DataError("evidence file not found", file=name) from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not valid JSON: {exc.msg} at line {exc.lineno}", file=name) from None
-    if not isinstance(data, Mapping):
-        raise DataError(f"expected a JSON object, found {type(data).__name__}", file=name)
-    fmt = data.get("format")
-    if fmt != FORMAT:
-        raise DataError(f"key 'format' must be '{FORMAT}', found {fmt!r}", file=name)
-    links = data.get("links")
-    if not isinstance(links, Sequence) or isinstance(links, str):
-        raise DataError("key 'links' must be a list", file=name)
-    for sec in ("drivers", "chains", "suggestions"):
-        items = data.get(sec, [])
-        if items is None:
-            continue
-        if not isinstance(items, Sequence) or isinstance(items, str):
-            raise DataError(f"key '{sec}' must be a list, found {type(items).__name__}", file=name)
-        for i, it in enumerate(items):
-            if not isinstance(it, Mapping):
-                raise DataError(f"{sec}[{i}] must be an object, found {type(it).__name__}", file=name)
-    for i, lk in enumerate(links):
-        if not isinstance(lk, Mapping):
-            raise DataError(f"links[{i}] must be an object", file=name)
-        for key in _REQUIRED_LINK_KEYS:
-            if key not in lk:
-                raise DataError(f"links[{i}] lacks the key '{key}'", file=name)
-        if lk["verdict"] not in VERDICTS:
-            raise DataError(
-                f"links[{i}].verdict must be one of {VERDICTS}, found {lk['verdict']!r}", file=name
-            )
+    data, name = read_evidence_data(source)
     ev = Evidence(data)
     if name != "<dict>":
         object.__setattr__(ev, "_source", name)
@@ -607,10 +642,44 @@ def _ci(e: Mapping[str, Any] | None) -> str:
     return f"[{e['ci_low']:.3g}, {e['ci_high']:.3g}]"
 
 
-class _Record(dict):
-    """A section entry of the evidence file (a plain dict) with summary, to_frame and HTML."""
+class _Record(Mapping[str, Any]):
+    """A read-only section entry of the evidence file with summary, to_frame and HTML.
+
+    It reads like the file's plain dictionary (``rec["joint_test"]``, ``rec.get(...)``);
+    ``to_dict()`` gives a copy.
+    """
 
     kind = "record"
+    __slots__ = ("_d",)
+    _d: dict[str, Any]
+
+    def __init__(self, data: Mapping[str, Any]):
+        object.__setattr__(self, "_d", copy.deepcopy(dict(data)))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __getitem__(self, key: str) -> Any:
+        return self._d[key]
+
+    def __iter__(self):
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Record):
+            return self._d == other._d
+        return isinstance(other, Mapping) and self._d == dict(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._d!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(self._d)
 
     @property
     def summary(self) -> str:  # pragma: no cover - overridden
@@ -759,13 +828,20 @@ class Suggestion(_Record):
                 f"long-run {_num(self.get('estimate'), True)} {_ci(self)}, q = {_fmt_p(self.get('q_value'))}\n"
                 f"{self.get('note', '')}")
 
+    def to_frame(self):
+        """One row: kind, ends, lags, effect with CI, q, how the map may explain it, note."""
+        return _suggestion_frame([self])
 
-class Section(list):
-    """The entries of one evidence section (drivers, chains or suggestions), as a list."""
 
-    def __init__(self, items: Sequence[Mapping[str, Any]], cls: type, title: str):
-        super().__init__(cls(x) for x in items)
-        self.title = title
+class Section(tuple):
+    """The entries of one evidence section (drivers, chains or suggestions): a read-only sequence."""
+
+    title: str
+
+    def __new__(cls, items: Sequence[Mapping[str, Any]], kind: type, title: str) -> Section:
+        obj = super().__new__(cls, (kind(x) for x in items))
+        obj.title = title
+        return obj
 
     @property
     def summary(self) -> str:
@@ -796,8 +872,6 @@ def _suggestion_frame(items: Sequence[Mapping[str, Any]]):
                               else map_explanation(s) if c == "explained_by_map" else s.get(c)) for c in cols}
                          for s in items], columns=cols)
 
-
-Suggestion.to_frame = lambda self: _suggestion_frame([self])  # type: ignore[method-assign]
 
 
 def sections_text(ev: Evidence) -> str:

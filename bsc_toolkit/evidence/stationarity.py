@@ -27,6 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .inference import f_sf
+from .within import absorb
+
 #: at most this many units are tested per column in a panel (evenly spread, deterministic)
 MAX_UNITS_TESTED = 20
 #: fewer non-missing periods than this per series: no unit-root tests
@@ -224,10 +227,6 @@ def unit_trend_test(a: np.ndarray, *, time_demeaned: bool = False) -> float | No
     >>> bool(unit_trend_test(a) < 0.001)
     True
     """
-    from scipy import stats
-
-    from .linktest import absorb
-
     a = np.asarray(a, dtype=float)
     N, T = a.shape
     if N < 2 or T < 6:
@@ -247,6 +246,7 @@ def unit_trend_test(a: np.ndarray, *, time_demeaned: bool = False) -> float | No
     bal = bool(ok.all())
     r0 = absorb(Z, u, tt, "unit", False, balanced=bal)
     r1 = absorb(Z, u, tt, "unit", True, balanced=bal)
+
     def ssr(R: np.ndarray) -> float:
         xx = R[:, 1]
         if float(xx @ xx) <= 0:
@@ -259,7 +259,7 @@ def unit_trend_test(a: np.ndarray, *, time_demeaned: bool = False) -> float | No
     if df < 5 or s1 <= 0 or q < 1:
         return None
     F = ((s0 - s1) / q) / (s1 / df)
-    return float(stats.f.sf(F, q, df))
+    return float(f_sf(F, q, df))
 
 
 def decide(classes: dict[str, SeriesClass]) -> tuple[str, str]:

@@ -78,7 +78,7 @@ def _find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return cycles
 
 
-def _weight_findings(weights: dict[str, float], group: str) -> Iterator[Finding]:
+def weight_findings(weights: dict[str, float], group: str) -> Iterator[Finding]:
     if len(weights) < 2:
         return
     vals = list(weights.values())
@@ -262,11 +262,11 @@ def _lint(sc: Scorecard) -> Iterator[Finding]:
     for o in sc.objectives:
         ws = {k.id: k.weight for k in o.kpis if k.weight is not None}
         if ws and len(ws) == len(o.kpis):
-            yield from _weight_findings(ws, f"objective {o.id}")
+            yield from weight_findings(ws, f"objective {o.id}")
     for p in PERSPECTIVE_ORDER:
         objs = per_p[p]
         ws = {ob.id: ob.weight for ob in objs if ob.weight is not None}
         if ws and len(ws) == len(objs):
-            yield from _weight_findings(ws, f"perspective {p.value}")
+            yield from weight_findings(ws, f"perspective {p.value}")
     if sc.perspective_weights:
-        yield from _weight_findings({p.value: w for p, w in sc.perspective_weights.items()}, "perspective_weights")
+        yield from weight_findings({p.value: w for p, w in sc.perspective_weights.items()}, "perspective_weights")

@@ -23,7 +23,7 @@ from html import escape
 from typing import Literal
 
 from .findings import Finding, Findings
-from .lint import _weight_findings
+from .lint import weight_findings
 from .model import KPI, PERSPECTIVE_ORDER, Scorecard
 
 __all__ = ["KPIStatus", "RollUp", "ScoreReport", "kpi_status", "score", "status_for_score"]
@@ -244,7 +244,7 @@ def score(sc: Scorecard, actuals: dict[str, float | None] | None = None) -> Scor
         by_obj[o.id] = r
         ws = {kp.id: kp.weight for kp in o.kpis if kp.weight is not None}
         if ws and len(ws) == len(o.kpis):
-            findings.extend(_weight_findings(ws, f"objective {o.id}"))
+            findings.extend(weight_findings(ws, f"objective {o.id}"))
     persp_rows: list[RollUp] = []
     for p in reversed(PERSPECTIVE_ORDER):  # Financial first, as people read a scorecard
         objs = sc.objectives_in(p)
@@ -254,7 +254,7 @@ def score(sc: Scorecard, actuals: dict[str, float | None] | None = None) -> Scor
     s, k = _wmean((r.score, float(pw.get(p, 1.0))) for r, p in zip(persp_rows, reversed(PERSPECTIVE_ORDER), strict=True))
     overall = RollUp("scorecard", "overall", sc.name, s, status_for_score(s), k, len(persp_rows))
     if pw:
-        findings.extend(_weight_findings({p.value: w for p, w in pw.items()}, "perspective_weights"))
+        findings.extend(weight_findings({p.value: w for p, w in pw.items()}, "perspective_weights"))
     report = ScoreReport(sc.name, tuple(kpi_rows), tuple(obj_rows), tuple(persp_rows), overall,
                          Findings.of(findings, title="Weights"))
     return report

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import DataError
-from .linktest import COVS, EFFECTS, TRANSFORMS, PanelArrays, check_estimator, estimate_link
+from .data import PanelArrays
+from .linktest import estimate_link
+from .options import Options
 from .results import FORMAT, Evidence, LinkResult
 
 __all__ = ["apply_fdr", "validate"]
@@ -105,15 +107,6 @@ def _feedback_caveats(links: list[LinkResult], suggestions: list[dict[str, Any]]
             reason += "; CAUTION: reverse causality (see caveats)"
         out.append(lk._replace(caveats=[*lk.caveats, msg], reason=reason))
     return out
-
-
-def _labels(history: Any) -> list[str] | None:
-    """Period labels as text from the history (``2024Q1``, ``2024-W05``), when it provides them."""
-    try:
-        labels = history.period_labels
-    except (AttributeError, TypeError, ValueError, KeyError):
-        return None
-    return [str(x) for x in labels] if labels is not None else None
 
 
 def _first_last(history: Any, labels: list[str] | None, periods: list[Any], i: int) -> Any:
@@ -247,7 +240,33 @@ def validate(
     >>> ev = validate(sc, sim.history)  # doctest: +SKIP
     >>> ev.to_frame()[["from", "to", "verdict"]]  # doctest: +SKIP
     """
-    from .. import __version__
+    opts = Options(effects=effects, cov=cov, own_lags=own_lags, controls=tuple(controls or ()),
+                   max_lag=max_lag, transform=transform, alpha=alpha, engine=engine, estimator=estimator,
+                   drivers=drivers, chains=chains, discovery=discovery, bootstrap=bootstrap, seed=seed)
+    scorecard, history = _inputs(scorecard, history)
+    source = str(getattr(history, "source", "<data>"))
+    opts = opts.resolve(is_panel=bool(history.is_panel), source=source)
+    plan = _plan(scorecard, history, opts.controls, source)
+    pa = PanelArrays.from_history(history)
+    iterator: Any = plan
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(plan, desc="testing links", unit="link")
+    results = [_test(pa, lk, fk, tk, opts) for lk, fk, tk in iterator]
+    results, n_tests = apply_fdr(results, opts.alpha)
+    sections, warnings = _sections(scorecard, pa, results, opts)
+    results = sections.pop("links")
+    n_ins = sum(r.verdict == "insufficient_data" for r in results)
+    if n_ins:
+        warnings.append(f"{n_ins} of {len(results)} links have no verdict (insufficient data)")
+    if not results:
+        warnings.append("the scorecard has no links to test")
+    return _evidence(scorecard, history, pa, opts, results, n_tests, sections, warnings)
+
+
+def _inputs(scorecard: Any, history: Any) -> tuple[Any, Any]:
+    """The scorecard (loaded when a path or example name) and the history, type-checked."""
     from ..history.frame import KPIHistory
     from ..scorecard import Scorecard, load_scorecard
 
@@ -262,39 +281,11 @@ def validate(
         )
     if not isinstance(history, KPIHistory):
         raise DataError(f"`history` must be a KPIHistory (see load_history), got {type(history).__name__}")
-    if effects not in ("auto", *EFFECTS):
-        raise DataError(f"`effects` must be one of auto, {', '.join(EFFECTS)}; got {effects!r}")
-    if cov not in ("auto", *COVS):
-        raise DataError(f"`cov` must be one of auto, {', '.join(COVS)}; got {cov!r}")
-    if transform not in ("auto", *TRANSFORMS):
-        raise DataError(f"`transform` must be one of auto, {', '.join(TRANSFORMS)}; got {transform!r}")
-    if engine not in ("auto", "fast", "linearmodels"):
-        raise DataError(f"`engine` must be one of auto, fast, linearmodels; got {engine!r}")
-    if not isinstance(own_lags, int) or own_lags < 0:
-        raise DataError(f"`own_lags` must be a whole number >= 0, got {own_lags!r}")
-    if not isinstance(max_lag, int) or max_lag < 0:
-        raise DataError(f"`max_lag` must be a whole number >= 0, got {max_lag!r}")
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0:
-        raise DataError(f"`bootstrap` must be a whole number >= 0, got {bootstrap!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise DataError(f"`seed` must be a whole number >= 0, got {seed!r}")
-    if estimator not in ("ols", "iv-fd"):
-        raise DataError(f"`estimator` must be one of ols, iv-fd; got {estimator!r}")
-    if not (0 < float(alpha) < 1):
-        raise DataError(f"`alpha` must be between 0 and 1, got {alpha!r}")
-    controls = tuple(controls or ())
-    source = str(getattr(history, "source", "<data>"))
-    is_panel = bool(history.is_panel)
-    eff = ("both" if is_panel else "none") if effects == "auto" else effects
-    cv = ("clustered" if is_panel else "hac") if cov == "auto" else cov
-    if not is_panel and eff in ("time", "both"):
-        raise DataError(f"effects '{eff}' need a panel (a unit column), but {source} is a single series")
-    if not is_panel and cv == "clustered":
-        raise DataError(f"cov 'clustered' needs a panel (a unit column), but {source} is a single "
-                        "series; use 'hac'")
-    check_estimator(estimator, is_panel=is_panel, effects=eff, cov=cv, source=source)
+    return scorecard, history
 
-    # resolve the links' KPIs and check the columns
+
+def _plan(scorecard: Any, history: Any, controls: Sequence[str], source: str) -> list[tuple[Any, str, str]]:
+    """Each link with its driver and outcome KPI; every missing column named at once."""
     cols = set(map(str, history.data.columns))
     plan = []
     missing: dict[str, list[str]] = {}
@@ -316,81 +307,72 @@ def validate(
     if bad_controls:
         raise DataError(f"control column(s) not in the KPI history: {', '.join(bad_controls)}. "
                         f"Columns present: {', '.join(sorted(cols))}", file=source)
+    return plan
 
-    pa = PanelArrays.from_history(history)
-    labels = _labels(history)
-    if labels is not None:
-        pa.cache["period_labels"] = labels
-    iterator = plan
-    if progress:
-        from tqdm.auto import tqdm
 
-        iterator = tqdm(plan, desc="testing links", unit="link")
-    results: list[LinkResult] = []
-    for lk, fk, tk in iterator:
-        results.append(estimate_link(
-            pa, tk, fk, from_=lk.source, to=lk.target, expected_sign=lk.sign,
-            lags=lk.lags, max_lag=lk.max_lag if lk.max_lag is not None else max_lag,
-            own_lags=own_lags, controls=controls, effects=eff, cov=cv, transform=transform,
-            alpha=alpha, engine=engine, estimator=estimator,
-        ))
-    results, n_tests = apply_fdr(results, alpha)
+def _test(pa: PanelArrays, lk: Any, fk: str, tk: str, opts: Options) -> LinkResult:
+    return estimate_link(
+        pa, tk, fk, from_=lk.source, to=lk.target, expected_sign=lk.sign, lags=lk.lags,
+        max_lag=lk.max_lag if lk.max_lag is not None else opts.max_lag, own_lags=opts.own_lags,
+        controls=opts.controls, effects=opts.effects, cov=opts.cov, transform=opts.transform,
+        alpha=opts.alpha, engine=opts.engine, estimator=opts.estimator)
 
+
+def _sections(scorecard: Any, pa: PanelArrays, results: list[LinkResult], opts: Options
+              ) -> tuple[dict[str, Any], list[str]]:
+    """Driver models, chains and discovery (each when asked for), and their warnings."""
     warnings: list[str] = []
-    kw = dict(effects=eff, cov=cv, own_lags=own_lags, controls=controls, transform=transform,
-              alpha=alpha, engine=engine)
-    driver_list: list[dict[str, Any]] = []
-    chain_list: list[dict[str, Any]] = []
-    suggestions: list[dict[str, Any]] = []
-    discovery_info: dict[str, Any] | None = None
-    if drivers:
+    kw: dict[str, Any] = dict(effects=opts.effects, cov=opts.cov, own_lags=opts.own_lags,
+                              controls=opts.controls, transform=opts.transform, alpha=opts.alpha,
+                              engine=opts.engine)
+    out: dict[str, Any] = {"drivers": [], "chains": [], "suggestions": [], "discovery": None}
+    if opts.drivers:
         from .drivers import driver_models
 
-        driver_list = driver_models(scorecard, pa, max_lag=max_lag, **kw)
-    if chains:
+        out["drivers"] = driver_models(scorecard, pa, max_lag=opts.max_lag, **kw)
+    if opts.chains:
         from .chains import chain_effects
 
-        chain_list = chain_effects(scorecard, pa, results, bootstrap=bootstrap, seed=seed, alpha=alpha,
-                                   controls=controls)
-    if discovery:
+        out["chains"] = chain_effects(scorecard, pa, results, bootstrap=opts.bootstrap, seed=opts.seed,
+                                      alpha=opts.alpha, controls=opts.controls)
+    if opts.discovery:
         from .discovery import discover
 
-        suggestions, discovery_info = discover(scorecard, pa, results, max_lag=max_lag, **kw)
-        results = _feedback_caveats(results, suggestions, is_panel=is_panel, effects=eff)
-        n_c = (discovery_info.get("candidates") or {}).get("n_suggested", 0)
-        n_r = (discovery_info.get("reverse") or {}).get("n_flagged", 0)
+        out["suggestions"], out["discovery"] = discover(scorecard, pa, results, max_lag=opts.max_lag, **kw)
+        results = _feedback_caveats(results, out["suggestions"], is_panel=pa.is_panel, effects=opts.effects)
+        n_c = (out["discovery"].get("candidates") or {}).get("n_suggested", 0)
+        n_r = (out["discovery"].get("reverse") or {}).get("n_flagged", 0)
         if n_c or n_r:
             warnings.append(f"exploratory discovery: {n_c} candidate link(s) not in the map and {n_r} "
                             f"link(s) whose reverse direction is stronger; leads, not findings")
-    n_ins = sum(r.verdict == "insufficient_data" for r in results)
-    if n_ins:
-        warnings.append(f"{n_ins} of {len(results)} links have no verdict (insufficient data)")
-    if not results:
-        warnings.append("the scorecard has no links to test")
+    out["links"] = results
+    return out, warnings
+
+
+def _evidence(scorecard: Any, history: Any, pa: PanelArrays, opts: Options, results: list[LinkResult],
+              n_tests: int, sections: dict[str, Any], warnings: list[str]) -> Evidence:
+    from .. import __version__
+
+    labels = pa.period_labels
     periods = list(history.periods)
+    settings = opts.to_dict()
+    settings.update(lag_criterion="bic")
+    discovery_info = sections.pop("discovery")
     return Evidence({
         "format": FORMAT,
         "toolkit_version": __version__,
         "scorecard": scorecard.name,
         "data": {
-            "source": source, "is_panel": is_panel, "n_units": int(history.n_units),
+            "source": pa.source, "is_panel": pa.is_panel, "n_units": int(history.n_units),
             "n_periods": int(history.n_periods), "frequency": str(history.frequency),
             "first_period": _first_last(history, labels, periods, 0),
             "last_period": _first_last(history, labels, periods, -1),
         },
-        "settings": {
-            "effects": eff, "cov": cv, "own_lags": own_lags, "max_lag": max_lag,
-            "transform": transform, "controls": list(controls), "alpha": float(alpha),
-            "lag_criterion": "bic", "engine": engine, "drivers": bool(drivers), "chains": bool(chains),
-            "discovery": bool(discovery), "bootstrap": int(bootstrap), "seed": int(seed),
-            "estimator": estimator,
-        },
-        "multiple_testing": {"method": "benjamini-hochberg", "alpha": float(alpha),
+        "settings": settings,
+        "multiple_testing": {"method": "benjamini-hochberg", "alpha": float(opts.alpha),
                              "n_tests": n_tests, "note": FDR_NOTE},
         "links": [r.to_dict() for r in results],
-        "drivers": driver_list,
-        "chains": chain_list,
-        "suggestions": suggestions,
+        **sections,
         **({"discovery": discovery_info} if discovery_info is not None else {}),
         "warnings": warnings,
     })
