@@ -75,10 +75,10 @@ def test_single_driver_model_equals_the_link_test():
 
 def test_forecasts_use_training_periods_only():
     """Changing the outcome in the test periods cannot change the forecasts (no leakage)."""
+    from bsc_toolkit.evidence.data import PanelArrays
     from bsc_toolkit.evidence.design import Spec
     from bsc_toolkit.evidence.design import build_sample as build_multi
     from bsc_toolkit.evidence.drivers import fit_predict as _fit_predict
-    from bsc_toolkit.evidence.data import PanelArrays
 
     sim = chain_sim(n_units=10, n_periods=20, seed=1)
     pa = PanelArrays.from_history(sim.history)
