@@ -132,6 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Lint of 'Northwind Retail'...
     0
     """
+    # small matrices, many of them: threaded BLAS only adds overhead (and stalls on a busy machine)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):

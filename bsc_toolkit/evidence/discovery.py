@@ -24,8 +24,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .batch import LinkRequest, test_links
 from .data import PanelArrays
-from .linktest import estimate_link
+from .inference import bh_qvalues
+from .options import Options
 from .results import LinkResult
 
 if TYPE_CHECKING:
@@ -43,11 +45,7 @@ def _t(lk: LinkResult) -> float | None:
 
 
 def _bh(pvals: Sequence[float]) -> list[float]:
-    if not pvals:
-        return []
-    from statsmodels.stats.multitest import multipletests
-
-    return [float(q) for q in multipletests(list(pvals), method="fdr_bh")[1]]
+    return [float(q) for q in bh_qvalues(pvals)]
 
 
 def discover(
@@ -82,15 +80,16 @@ def discover(
     max_lag_c = max(max_lag, 1)
     kpis = [k.id for k in scorecard.kpis if k.id in pa.columns]
     m = _Map(scorecard, links, kpis)
-    kw = dict(own_lags=own_lags, controls=controls, effects=effects, cov=cov, transform=transform,
-              alpha=alpha, engine=engine)
+    opts = Options(own_lags=own_lags, controls=tuple(controls), effects=effects, cov=cov,
+                   transform=transform, alpha=alpha, engine=engine, max_lag=max_lag_c).resolve(
+                       is_panel=pa.is_panel, source=pa.source)
     out: list[dict[str, Any]] = []
     info: dict[str, Any] = {"label": "EXPLORATORY"}
     if candidates:
-        found, info["candidates"] = _candidates(pa, m, kpis, max_lag_c, alpha, own_lags, kw)
+        found, info["candidates"] = _candidates(pa, m, opts)
         out += found
     if reverse:
-        found, info["reverse"] = _reverse(pa, links, max_lag_c, alpha, kw)
+        found, info["reverse"] = _reverse(pa, links, opts)
         out += found
     return out, info
 
@@ -158,15 +157,12 @@ def _effect(r: LinkResult) -> dict[str, Any]:
             "standardized_effect": r.standardized_effect, "p_value": r.p_value}
 
 
-def _candidates(pa: PanelArrays, m: _Map, kpis: list[str], max_lag: int, alpha: float, own_lags: int,
-                kw: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _candidates(pa: PanelArrays, m: _Map, opts: Options) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """(a) every pair the map does not link, BH across them; suggestions with q <= alpha."""
     pairs = m.pairs()
-    tested: list[LinkResult] = []
-    for a, b in pairs:
-        r = estimate_link(pa, b, a, max_lag=max_lag, **kw)
-        if r.verdict != "insufficient_data" and r.p_value is not None:
-            tested.append(r)
+    alpha, own_lags, max_lag = opts.alpha, opts.own_lags, opts.max_lag
+    results = test_links(pa, [LinkRequest(b, a) for a, b in pairs], opts)
+    tested = [r for r in results if r.verdict != "insufficient_data" and r.p_value is not None]
     q = _bh([r.p_value for r in tested if r.p_value is not None])
     out = [_candidate(r, qv, len(tested), m) for r, qv in zip(tested, q, strict=True) if qv <= alpha]
     out.sort(key=lambda s: (s["q_value"], -abs(s["t_value"] or 0)))
@@ -181,16 +177,20 @@ def _candidates(pa: PanelArrays, m: _Map, kpis: list[str], max_lag: int, alpha: 
     return out, info
 
 
-def _reverse(pa: PanelArrays, links: Sequence[LinkResult], max_lag: int, alpha: float,
-             kw: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _reverse(pa: PanelArrays, links: Sequence[LinkResult], opts: Options
+             ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """(b) every hypothesised link tested the other way; flagged when significant and stronger."""
-    fwd, rev = [], []
+    alpha = opts.alpha
+    todo, reqs = [], []
     for lk in links:
         if lk.verdict == "insufficient_data" or lk.from_kpi == lk.to_kpi:
             continue
         m = lk.method
         lags = [x for x in (m.get("lags") or []) if x > 0] if m.get("lag_selection") == "explicit" else []
-        r = estimate_link(pa, lk.from_kpi, lk.to_kpi, lags=lags or None, max_lag=max_lag, **kw)
+        todo.append(lk)
+        reqs.append(LinkRequest(lk.from_kpi, lk.to_kpi, lags=lags or None))
+    fwd, rev = [], []
+    for lk, r in zip(todo, test_links(pa, reqs, opts), strict=True):
         if r.verdict != "insufficient_data" and r.p_value is not None:
             fwd.append(lk)
             rev.append(r)

@@ -326,6 +326,15 @@ def _fail(res: dict[str, Any], reason: str) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------- out of sample
+def rolling_origin(n: int, n_splits: int, test_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Expanding-window folds over ``n`` ordered periods: the ``(train, test)`` index arrays of
+    ``sklearn.model_selection.TimeSeriesSplit(n_splits, test_size=test_size).split`` (a test checks it).
+    """
+    idx = np.arange(n)
+    starts = range(n - n_splits * test_size, n, test_size)
+    return [(idx[:s], idx[s:s + test_size]) for s in starts]
+
+
 def fit_predict(d: Sample, spec: Spec, cols: np.ndarray, train: np.ndarray, test: np.ndarray) -> np.ndarray:
     """Fit on the training rows only (effects, unit trends included) and forecast the test rows."""
     X = d.X[:, cols]
@@ -372,8 +381,6 @@ def out_of_sample(d: Sample, spec: Spec, *, n_splits: int = N_SPLITS, alpha: flo
     on the sample's periods, expanding training window); each test period is forecast
     from the fit on all earlier periods only, pooled over units.
     """
-    from sklearn.model_selection import TimeSeriesSplit
-
     k = d.X.shape[1]
     m = d.n_driver_terms
     full_cols = np.arange(k)
@@ -400,13 +407,12 @@ def out_of_sample(d: Sample, spec: Spec, *, n_splits: int = N_SPLITS, alpha: flo
                            f"{min_train} needed to train plus 2 to test")
         return info
     test_size = max(1, (n_t - min_train) // splits)
-    tss = TimeSeriesSplit(n_splits=splits, test_size=test_size)
     def lab(c: Any) -> Any:
         return periods[int(c)] if periods is not None and int(c) < len(periods) else int(c)
 
     folds = []
     e_m_all, e_b_all, t_all = [], [], []
-    for tr_p, te_p in tss.split(period_codes):
+    for tr_p, te_p in rolling_origin(n_t, splits, test_size):
         train = np.flatnonzero(np.isin(d.t, period_codes[tr_p]))
         test = np.flatnonzero(np.isin(d.t, period_codes[te_p]))
         e_m = d.y[test] - fit_predict(d, spec, full_cols, train, test)

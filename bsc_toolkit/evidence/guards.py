@@ -78,22 +78,40 @@ def constant_driver(d: Sample, Xa: np.ndarray, spec: Spec, x_col: str) -> str | 
 
 
 def collinear_terms(Xa: np.ndarray, names: list[str]) -> list[str]:
-    """Names of columns that add no rank (after effects were absorbed)."""
+    """Names of columns that add no rank (after effects were absorbed).
+
+    Columns are taken in order; a column is named when it is (numerically) zero or when the
+    normalised columns kept so far plus it have a smallest-to-largest singular value ratio
+    below 1e-9. The singular values come from the triangular factor of one QR decomposition
+    (``M[:, cols] = Q R[:, cols]`` has the singular values of ``R[:, cols]``), so the check
+    costs one pass over the rows however many columns there are.
+    """
     norms = np.linalg.norm(Xa, axis=0)
     keep: list[int] = []
     bad: list[str] = []
+    zero = norms <= 1e-12 * max(1.0, float(norms.max())) if len(norms) else np.zeros(0, bool)
+    live = np.flatnonzero(~zero)
+    if not zero.any() and _well_conditioned(Xa / norms):
+        return []  # every subset has a singular-value ratio at least the full design's, far above 1e-9
+    R = np.linalg.qr(Xa[:, live] / norms[live], mode="r") if len(live) else np.zeros((0, 0))
+    pos = {j: i for i, j in enumerate(live)}
     for j in range(Xa.shape[1]):
-        if norms[j] <= 1e-12 * max(1.0, float(norms.max())):
+        if zero[j]:
             bad.append(names[j])
             continue
-        cand = keep + [j]
-        M = Xa[:, cand] / norms[cand]
-        s = np.linalg.svd(M, compute_uv=False)
+        cand = [pos[c] for c in keep] + [pos[j]]
+        s = np.linalg.svd(R[:, cand], compute_uv=False)
         if s[-1] / s[0] < 1e-9:
             bad.append(names[j])
         else:
             keep.append(j)
     return bad
+
+
+def _well_conditioned(M: np.ndarray) -> bool:
+    """Smallest/largest singular value of M above 1e-6, judged from its Gram (cheap for long M)."""
+    ev = np.linalg.eigvalsh(M.T @ M)
+    return bool(ev[0] > 1e-12 * ev[-1])
 
 
 def collinear(Xa: np.ndarray, names: list[str], order: list[int], where: str) -> str | None:

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import special
 
 __all__ = [
-    "NO_ESTIMATE", "bic", "bic_choose", "estimate", "f_sf", "link_estimates", "long_run_summary",
+    "NO_ESTIMATE", "bh_qvalues", "bic", "bic_choose", "estimate", "f_sf", "link_estimates", "long_run_summary",
     "norm_quantile", "norm_sf", "t_quantile", "t_sf", "wald_f",
 ]
 
@@ -110,11 +110,23 @@ def bic(y: np.ndarray, X: np.ndarray) -> float | None:
     n, k = X.shape
     if n <= k:
         return None
-    b, *_ = np.linalg.lstsq(X, y, rcond=None)
+    b = _ls_coefficients(X, y)
     ssr = float(np.sum((y - X @ b) ** 2))
     if ssr <= 0:
         return None
     return n * math.log(ssr / n) + k * math.log(n)
+
+
+def _ls_coefficients(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least squares: normal equations for long, well-conditioned designs, else ``lstsq`` (SVD)."""
+    n, k = X.shape
+    if n > 20_000 and k:
+        G = X.T @ X
+        d = np.sqrt(np.maximum(np.diag(G), 1e-300))
+        ev = np.linalg.eigvalsh(G / d[:, None] / d[None, :])
+        if ev[0] > 1e-8 * ev[-1]:
+            return np.linalg.solve(G, X.T @ y)
+    return np.linalg.lstsq(X, y, rcond=None)[0]
 
 
 def bic_choose(y: np.ndarray, X: np.ndarray, candidates: Mapping[int, Sequence[int]]) -> tuple[int | None, str]:
@@ -163,3 +175,24 @@ def norm_sf(x: float) -> float:
 def norm_quantile(p: float) -> float:
     """Quantile of the standard normal (``scipy.stats.norm.ppf``)."""
     return float(special.ndtri(p))
+
+
+def bh_qvalues(pvals: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg q-values (``statsmodels.stats.multitest.multipletests(method="fdr_bh")[1]``).
+
+    Examples
+    --------
+    >>> bh_qvalues([0.01, 0.04, 0.03, 0.5]).round(3).tolist()
+    [0.04, 0.053, 0.053, 0.5]
+    """
+    p = np.asarray(pvals, dtype=float)
+    if p.size == 0:
+        return p
+    order = np.argsort(p)
+    n = p.size
+    raw = p[order] * n / np.arange(1, n + 1)
+    q = np.minimum.accumulate(raw[::-1])[::-1]
+    q[q > 1] = 1
+    out = np.empty(n)
+    out[order] = q
+    return out

@@ -39,63 +39,125 @@ from .design import Sample, Spec, absorbed, all_untested, build_sample, make_spe
 from .estimators import Fit, fit
 from .inference import link_estimates
 from .ivfd import BIC_CAVEAT, estimate_iv_fd
-from .lags import bic_lag_order
+from .lags import LagChoice, bic_lag_order
 from .options import Options
 from .results import LinkResult, insufficient_link
 from .within import n_effects, n_trends
 
-__all__ = ["NICKELL_T", "PanelArrays", "estimate_link"]
+__all__ = ["NICKELL_T", "LinkPlan", "PanelArrays", "assemble_link", "choose_lags", "enough_periods",
+           "estimate_link", "finish_link", "set_bic_lags", "start_link"]
 
 #: below this many usable periods, a panel with unit effects and own lags gets the Nickell caveat
 NICKELL_T = 30
 
 
 @dataclass
-class _Plan:
-    """What the pipeline has decided so far (and the caveats it collected)."""
+class LinkPlan:
+    """One link test, as far as it has been decided: options, spec, lags, the record so far.
 
+    :func:`start_link` makes it, :func:`choose_lags` (or a batched BIC) sets the lags,
+    :func:`finish_link` (or the batched engine) estimates and :func:`assemble_link` writes the
+    result -- the same steps whichever engine runs them, so the results are the same.
+    """
+
+    y_col: str
+    x_col: str
     opts: Options
     spec: Spec
+    base: dict[str, Any]
+    method: dict[str, Any]
+    given_lags: list[int] | None
     lags: list[int] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)
-    method: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def needs_bic(self) -> bool:
+        return self.given_lags is None and self.opts.max_lag > 0
+
+    @property
+    def bic_start(self) -> int:
+        """First period of the common sample on which BIC compares lag orders."""
+        return max(self.opts.max_lag, self.opts.own_lags) + (1 if self.spec.diff else 0)
+
+    @property
+    def start(self) -> int:
+        """First period of the estimation sample (after the chosen lags)."""
+        return max(max(self.lags), self.opts.own_lags) + (1 if self.spec.diff else 0)
 
 
-def _spec(pa: PanelArrays, y_col: str, x_col: str, opts: Options, caveats: list[str]) -> Spec:
-    spec = make_spec(pa, (y_col, x_col), transform=opts.transform, effects=opts.effects, cov=opts.cov)
+def _short_data_caveat(pa: PanelArrays, y_col: str, x_col: str, opts: Options, caveats: list[str]) -> None:
     if opts.transform == "auto" and all_untested(pa, (y_col, x_col), opts.effects):
         from .stationarity import MIN_PERIODS_TESTS, SHORT_PANEL_CAVEAT, SHORT_SERIES_CAVEAT
 
         caveats.append((SHORT_PANEL_CAVEAT if pa.is_panel else SHORT_SERIES_CAVEAT).format(
             min_t=MIN_PERIODS_TESTS))
-    return spec
 
 
-def _choose_lags(pa: PanelArrays, y_col: str, x_col: str, lags: Sequence[int] | None, plan: _Plan) -> str | None:
+def start_link(
+    pa: PanelArrays, y_col: str, x_col: str, *, from_: str | None, to: str | None, expected_sign: str,
+    lags: Sequence[int] | None, opts: Options,
+) -> LinkPlan | LinkResult:
+    """Options checked, the record started, the spec decided; a LinkResult when already done
+    (no values, or the iv-fd estimator, which runs its own pipeline)."""
+    for c in (y_col, x_col, *opts.controls):
+        if c not in pa.columns:
+            raise DataError(f"column '{c}' is not in the KPI history", file=pa.source, column=c)
+    method: dict[str, Any] = {
+        "estimator": "PanelOLS" if pa.is_panel else "OLS", "transform": opts.transform,
+        "transform_reason": "", "effects": opts.effects, "covariance": opts.cov,
+        "lags": list(lags) if lags is not None else [], "lag_selection": "explicit",
+        "own_lags": opts.own_lags, "controls": list(opts.controls),
+    }
+    base: dict[str, Any] = {
+        "from": from_ or x_col, "to": to or y_col, "from_kpi": x_col, "to_kpi": y_col,
+        "expected_sign": expected_sign, "n_obs": 0, "n_dropped": 0, "n_units": pa.n_units,
+        "n_periods": pa.n_periods, "method": method, "caveats": [],
+    }
+    why = guards.no_values(pa, x_col, "driver") or guards.no_values(pa, y_col, "outcome")
+    if why:
+        return insufficient_link(base, why)
+    if opts.estimator == "iv-fd":
+        return estimate_iv_fd(pa, y_col, x_col, base=base, method=method, lags=lags, opts=opts)
+    caveats: list[str] = []
+    spec = make_spec(pa, (y_col, x_col), transform=opts.transform, effects=opts.effects, cov=opts.cov)
+    _short_data_caveat(pa, y_col, x_col, opts, caveats)
+    method["transform"], method["transform_reason"] = spec.transform, spec.explain()
+    given = sorted(int(x) for x in lags) if lags is not None else None
+    return LinkPlan(y_col, x_col, opts, spec, base, method, given, caveats=caveats)
+
+
+def choose_lags(pa: PanelArrays, plan: LinkPlan) -> str | None:
     """Driver lags (explicit, lag 0 only, or 1..p by BIC); a reason when too few periods."""
-    o, spec, m = plan.opts, plan.spec, plan.method
-    if lags is not None:
-        plan.lags, m["lag_selection"] = sorted(int(x) for x in lags), "explicit"
+    o, m = plan.opts, plan.method
+    if plan.given_lags is not None:
+        plan.lags, m["lag_selection"] = list(plan.given_lags), "explicit"
         return None
     if o.max_lag <= 0:
         plan.lags, m["lag_selection"] = [0], "explicit"
         plan.caveats.append("max_lag 0: the contemporaneous value of the driver only")
         return None
-    start = max(o.max_lag, o.own_lags) + (1 if spec.diff else 0)
-    T = pa.n_periods
-    why = guards.too_few_periods(T - start, 3, T, f"lags 1-{o.max_lag}", o.own_lags, spec.diff, total=True)
+    why = bic_too_short(pa, plan)
     if why:
         return why
-    choice = bic_lag_order(pa, y_col, [(x_col, None)], o.max_lag, o.own_lags, o.controls, spec, start)
-    plan.lags, m["lag_selection"] = list(range(1, choice.p + 1)), "bic"
-    m["lag_selection_detail"] = choice.detail()
+    set_bic_lags(plan, bic_lag_order(pa, plan.y_col, [(plan.x_col, None)], o.max_lag, o.own_lags,
+                                     o.controls, plan.spec, plan.bic_start))
     return None
 
 
-def _enough_periods(pa: PanelArrays, plan: _Plan) -> str | None:
+def bic_too_short(pa: PanelArrays, plan: LinkPlan) -> str | None:
+    o, T = plan.opts, pa.n_periods
+    return guards.too_few_periods(T - plan.bic_start, 3, T, f"lags 1-{o.max_lag}", o.own_lags,
+                                  plan.spec.diff, total=True)
+
+
+def set_bic_lags(plan: LinkPlan, choice: LagChoice) -> None:
+    plan.lags, plan.method["lag_selection"] = list(range(1, choice.p + 1)), "bic"
+    plan.method["lag_selection_detail"] = choice.detail()
+
+
+def enough_periods(pa: PanelArrays, plan: LinkPlan) -> str | None:
     o, spec = plan.opts, plan.spec
-    start = max(max(plan.lags), o.own_lags) + (1 if spec.diff else 0)
-    usable = pa.n_periods - start
+    usable = pa.n_periods - plan.start
     k_min = len(plan.lags) + o.own_lags + len(o.controls) + int(spec.trend_col) + int(spec.const)
     need = (k_min + guards.MIN_DF_RESID) if not pa.is_panel else (
         3 if (spec.unit_trends or spec.effects == "both") else 2)
@@ -103,9 +165,9 @@ def _enough_periods(pa: PanelArrays, plan: _Plan) -> str | None:
                                   spec.diff)
 
 
-def _check_sample(d: Sample, ya: np.ndarray, Xa: np.ndarray, plan: _Plan, y_col: str, x_col: str) -> str | None:
+def _check_sample(d: Sample, ya: np.ndarray, Xa: np.ndarray, plan: LinkPlan) -> str | None:
     """Every guard on the estimation sample, in order; the first reason found."""
-    spec = plan.spec
+    spec, y_col, x_col = plan.spec, plan.y_col, plan.x_col
     within_y = ya if spec.has_effects else d.y - d.y.mean()
     fe = " and the fixed effects" if spec.has_effects else ""
     neff = n_effects(spec.absorb_effects, d.n_units, d.n_periods) if spec.is_panel else 0
@@ -126,10 +188,8 @@ def _check_sample(d: Sample, ya: np.ndarray, Xa: np.ndarray, plan: _Plan, y_col:
     return None
 
 
-def _standardized(d: Sample, ya: np.ndarray, Xa: np.ndarray, spec: Spec, effect: float | None) -> float | None:
-    """Cumulative effect x sd(driver) / sd(outcome), both after the transform and the effects."""
-    if effect is None:
-        return None
+def _std_ratio(d: Sample, ya: np.ndarray, Xa: np.ndarray, spec: Spec) -> float | None:
+    """sd(driver) / sd(outcome), both after the transform and the effects (None when sd(y) = 0)."""
     if spec.has_effects:
         sx, sy = float(np.std(Xa[:, 0])), float(np.std(ya))
     else:
@@ -139,20 +199,27 @@ def _standardized(d: Sample, ya: np.ndarray, Xa: np.ndarray, spec: Spec, effect:
             xs = xs - np.polyval(np.polyfit(tt, xs, 1), tt)
             yt = d.y - np.polyval(np.polyfit(tt, d.y, 1), tt)
         sx, sy = float(np.std(xs)), float(np.std(yt))
-    return effect * sx / sy if sy > 0 else None
+    return sx / sy if sy > 0 else None
 
 
-def _derive(base: dict[str, Any], d: Sample, f: Fit, plan: _Plan, ya: np.ndarray, Xa: np.ndarray,
-            usable: int, explicit: bool) -> LinkResult:
-    """Terms, cumulative effect, multiplier, standardized effect and the caveats of the model."""
-    o, spec, caveats = plan.opts, plan.spec, plan.caveats
-    out = dict(base)
-    out.update(link_estimates(d.names, plan.lags, o.own_lags, f.params, f.cov, f.df_inference, o.alpha,
+def assemble_link(plan: LinkPlan, names: list[str], f: Fit, engine: str, std_effect: float | None,
+                  usable: int) -> LinkResult:
+    """The link's record from a fit: method details, terms, cumulative effect, multiplier, caveats."""
+    o, spec, caveats, method = plan.opts, plan.spec, plan.caveats, plan.method
+    method["engine"] = engine
+    if spec.is_panel and spec.cov == "hac":
+        caveats.append("panel 'hac' = Driscoll-Kraay kernel covariance (Bartlett) from linearmodels")
+    if f.note:
+        method["covariance_detail"] = f.note
+    method["df_resid"], method["df_inference"] = f.df_resid, f.df_inference
+    out = dict(plan.base)
+    out.update(link_estimates(names, plan.lags, o.own_lags, f.params, f.cov, f.df_inference, o.alpha,
                               caveats))
-    out["standardized_effect"] = _standardized(d, ya, Xa, spec, out["long_run"]["estimate"])
+    lr = out["long_run"]["estimate"]
+    out["standardized_effect"] = lr * std_effect if (lr is not None and std_effect is not None) else None
     out.update(q_value=None, verdict="not_supported",
                reason="provisional: verdict set after the multiple-testing correction")
-    if not explicit:
+    if plan.given_lags is None:
         caveats.append(BIC_CAVEAT)
     if spec.is_panel and o.own_lags > 0 and spec.effects in ("unit", "both") and usable < NICKELL_T:
         caveats.append(
@@ -163,12 +230,23 @@ def _derive(base: dict[str, Any], d: Sample, f: Fit, plan: _Plan, ya: np.ndarray
     return LinkResult(out)
 
 
-def _options(pa: PanelArrays, y_col: str, x_col: str, **kw: Any) -> Options:
-    opts = Options(**kw).resolve(is_panel=pa.is_panel, source=pa.source)
-    for c in (y_col, x_col, *opts.controls):
-        if c not in pa.columns:
-            raise DataError(f"column '{c}' is not in the KPI history", file=pa.source, column=c)
-    return opts
+def finish_link(pa: PanelArrays, plan: LinkPlan) -> LinkResult:
+    """Sample, guards, fit and result of a planned link (lags chosen, periods checked)."""
+    o, spec, base = plan.opts, plan.spec, plan.base
+    d = build_sample(pa, plan.y_col, [(plan.x_col, plan.lags)], o.own_lags, o.controls, spec)
+    base.update(n_obs=d.n, n_dropped=int(d.n_candidates - d.n), n_units=d.n_units, n_periods=d.n_periods)
+    if d.n == 0:
+        return insufficient_link(base, "no period has the outcome, every driver lag and control all present")
+    ya, Xa = absorbed(d, spec)
+    why = _check_sample(d, ya, Xa, plan)
+    if why:
+        return insufficient_link(base, why)
+    note = guards.near_collinear(Xa)
+    if note:
+        plan.caveats.append(note)
+    f, engine_name = fit(d, spec, o.engine)
+    return assemble_link(plan, d.names, f, engine_name, _std_ratio(d, ya, Xa, spec),
+                         pa.n_periods - plan.start)
 
 
 def estimate_link(
@@ -226,57 +304,15 @@ def estimate_link(
     >>> r.terms[0].name, round(r.long_run.estimate, 1)
     ('x.L1', 0.8)
     """
-    # ---- options
-    opts = _options(pa, y_col, x_col, effects=effects, cov=cov, own_lags=own_lags,
-                    controls=tuple(controls), max_lag=max_lag, transform=transform, alpha=alpha,
-                    engine=engine, estimator=estimator)
-    method: dict[str, Any] = {
-        "estimator": "PanelOLS" if pa.is_panel else "OLS", "transform": opts.transform,
-        "transform_reason": "", "effects": opts.effects, "covariance": opts.cov,
-        "lags": list(lags) if lags is not None else [], "lag_selection": "explicit",
-        "own_lags": opts.own_lags, "controls": list(opts.controls),
-    }
-    base: dict[str, Any] = {
-        "from": from_ or x_col, "to": to or y_col, "from_kpi": x_col, "to_kpi": y_col,
-        "expected_sign": expected_sign, "n_obs": 0, "n_dropped": 0, "n_units": pa.n_units,
-        "n_periods": pa.n_periods, "method": method, "caveats": [],
-    }
-    why = guards.no_values(pa, x_col, "driver") or guards.no_values(pa, y_col, "outcome")
+    opts = Options(effects=effects, cov=cov, own_lags=own_lags, controls=tuple(controls),
+                   max_lag=max_lag, transform=transform, alpha=alpha, engine=engine,
+                   estimator=estimator).resolve(is_panel=pa.is_panel, source=pa.source)
+    plan = start_link(pa, y_col, x_col, from_=from_, to=to, expected_sign=expected_sign, lags=lags,
+                      opts=opts)
+    if isinstance(plan, LinkResult):
+        return plan
+    why = choose_lags(pa, plan) or enough_periods(pa, plan)
+    plan.method["lags"] = plan.lags
     if why:
-        return insufficient_link(base, why)
-    if opts.estimator == "iv-fd":
-        return estimate_iv_fd(pa, y_col, x_col, base=base, method=method, lags=lags, opts=opts)
-
-    # ---- spec (transform) and lags
-    caveats: list[str] = []
-    spec = _spec(pa, y_col, x_col, opts, caveats)
-    method["transform"], method["transform_reason"] = spec.transform, spec.explain()
-    plan = _Plan(opts, spec, caveats=caveats, method=method)
-    why = _choose_lags(pa, y_col, x_col, lags, plan) or _enough_periods(pa, plan)
-    method["lags"] = plan.lags
-    if why:
-        return insufficient_link(base, why)
-
-    # ---- sample and guards
-    d = build_sample(pa, y_col, [(x_col, plan.lags)], opts.own_lags, opts.controls, spec)
-    base.update(n_obs=d.n, n_dropped=int(d.n_candidates - d.n), n_units=d.n_units, n_periods=d.n_periods)
-    if d.n == 0:
-        return insufficient_link(base, "no period has the outcome, every driver lag and control all present")
-    ya, Xa = absorbed(d, spec)
-    why = _check_sample(d, ya, Xa, plan, y_col, x_col)
-    if why:
-        return insufficient_link(base, why)
-    note = guards.near_collinear(Xa)
-    if note:
-        caveats.append(note)
-
-    # ---- fit and derive
-    f, engine_name = fit(d, spec, opts.engine)
-    method["engine"] = engine_name
-    if spec.is_panel and spec.cov == "hac":
-        caveats.append("panel 'hac' = Driscoll-Kraay kernel covariance (Bartlett) from linearmodels")
-    if f.note:
-        method["covariance_detail"] = f.note
-    method["df_resid"], method["df_inference"] = f.df_resid, f.df_inference
-    usable = pa.n_periods - (max(max(plan.lags), opts.own_lags) + (1 if spec.diff else 0))
-    return _derive(base, d, f, plan, ya, Xa, usable, explicit=lags is not None)
+        return insufficient_link(plan.base, why)
+    return finish_link(pa, plan)

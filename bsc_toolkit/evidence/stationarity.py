@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -136,13 +137,107 @@ def _kp(p: float) -> str:
     return f"{p:.3f}"
 
 
+# ------------------------------------------------------- per-unit tests, vectorised
+# MacKinnon (1994) response-surface coefficients for the ADF p-value, one integrated series (N=1),
+# as in statsmodels.tsa.adfvalues (the p-values equal statsmodels' mackinnonp; a test checks it)
+_MACKINNON = {
+    "c": {"max": 2.74, "min": -18.83, "star": -1.61,
+          "small": np.array([2.1659, 1.4412, 3.8269]) * np.array([1, 1, 1e-2]),
+          "large": np.array([1.7339, 9.3202, -1.2745, -1.0368]) * np.array([1, 1e-1, 1e-1, 1e-2])},
+    "ct": {"max": 0.7, "min": -16.18, "star": -2.89,
+           "small": np.array([3.2512, 1.6047, 4.9588]) * np.array([1, 1, 1e-2]),
+           "large": np.array([2.5261, 6.1654, -3.7956, -6.0285]) * np.array([1, 1e-1, 1e-1, 1e-2])},
+}
+# Kwiatkowski et al. (1992) critical values, as statsmodels' kpss interpolates them
+_KPSS_CRIT = {"c": [0.347, 0.463, 0.574, 0.739], "ct": [0.119, 0.146, 0.176, 0.216]}
+_KPSS_P = [0.10, 0.05, 0.025, 0.01]
+
+
+def mackinnon_p(stat: np.ndarray, regression: str) -> np.ndarray:
+    """MacKinnon's approximate ADF p-values (statsmodels ``mackinnonp``, N=1), vectorised."""
+    from scipy.special import ndtr
+
+    c = _MACKINNON[regression]
+    stat = np.asarray(stat, dtype=float)
+    small = np.polyval(c["small"][::-1], stat)
+    large = np.polyval(c["large"][::-1], stat)
+    p = ndtr(np.where(stat <= c["star"], small, large))
+    return np.where(stat > c["max"], 1.0, np.where(stat < c["min"], 0.0, p))
+
+
+def _ols_first_t(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """t statistic of the first coefficient of y[i] on X[i] for a stack of regressions (QR)."""
+    Q, R = np.linalg.qr(X)
+    b = np.linalg.solve(R, np.einsum("mnk,mn->mk", Q, y)[..., None])[..., 0]
+    e = y - np.einsum("mnk,mk->mn", X, b)
+    n, k = X.shape[1], X.shape[2]
+    s2 = np.einsum("mn,mn->m", e, e) / (n - k)
+    Ri = np.linalg.inv(R)
+    var0 = s2 * np.einsum("mj,mj->m", Ri[:, 0, :], Ri[:, 0, :])
+    return b[:, 0] / np.sqrt(var0)
+
+
+def adf_fixed_lag(S: np.ndarray, regression: str) -> np.ndarray:
+    """ADF p-values with one lagged difference for each row of S (equal-length series).
+
+    The regression of ``statsmodels.tsa.stattools.adfuller(x, maxlag=1, autolag=None)``:
+    the change on the lagged level, one lagged change, a constant (and a trend for ``ct``).
+    """
+    S = np.asarray(S, dtype=float)
+    d = np.diff(S, axis=1)
+    nobs = d.shape[1] - 1
+    cols = [S[:, 1:-1], d[:, :-1], np.ones((S.shape[0], nobs))]
+    if regression == "ct":
+        cols.append(np.broadcast_to(np.arange(1, nobs + 1, dtype=float), (S.shape[0], nobs)))
+    return mackinnon_p(_ols_first_t(np.stack(cols, axis=-1), d[:, 1:]), regression)
+
+
+def kpss_auto(S: np.ndarray, regression: str) -> np.ndarray:
+    """KPSS p-values (``statsmodels.tsa.stattools.kpss(x, regression, nlags="auto")``) per row of S."""
+    S = np.asarray(S, dtype=float)
+    m, n = S.shape
+    if regression == "ct":
+        X = np.broadcast_to(np.column_stack([np.ones(n), np.arange(1, n + 1.0)]), (m, n, 2))
+        Q, _ = np.linalg.qr(X)
+        r = S - np.einsum("mnk,mk->mn", Q, np.einsum("mnk,mn->mk", Q, S))
+    else:
+        r = S - S.mean(axis=1, keepdims=True)
+    eta = np.sum(np.cumsum(r, axis=1) ** 2, axis=1) / n ** 2
+    # Hobijn et al. (1998) automatic bandwidth, as statsmodels' _kpss_autolag
+    covlags = int(np.power(n, 2.0 / 9.0))
+    s0 = np.sum(r ** 2, axis=1) / n
+    s1 = np.zeros(m)
+    for i in range(1, covlags + 1):
+        prod = np.einsum("mn,mn->m", r[:, i:], r[:, : n - i]) / (n / 2.0)
+        s0 = s0 + prod
+        s1 = s1 + i * prod
+    gamma = 1.1447 * np.power((s1 / s0) ** 2, 1.0 / 3.0)
+    lags = np.minimum((gamma * np.power(n, 1.0 / 3.0)).astype(int), n - 1)
+    s_hat = np.sum(r ** 2, axis=1)
+    for i in range(1, int(lags.max()) + 1 if m else 1):
+        prod = np.einsum("mn,mn->m", r[:, i:], r[:, : n - i])
+        s_hat = s_hat + np.where(lags >= i, 2 * prod * (1.0 - i / (lags + 1.0)), 0.0)
+    stat = eta / (s_hat / n)
+    return np.interp(stat, _KPSS_CRIT[regression], _KPSS_P)
+
+
+def _by_length(series: list[np.ndarray], fn: Any, regression: str) -> np.ndarray:
+    """Apply a vectorised test to series of possibly different lengths (grouped by length)."""
+    out = np.empty(len(series))
+    lengths = np.array([len(x) for x in series])
+    for n in np.unique(lengths):
+        idx = np.flatnonzero(lengths == n)
+        out[idx] = fn(np.stack([series[i] for i in idx]), regression)
+    return out
+
+
 def _choi(pvals: np.ndarray) -> float:
     """Choi (2001) inverse-normal combination: Z = sum(Phi^-1(p_i))/sqrt(m), p = Phi(Z)."""
-    from scipy.stats import norm
+    from scipy.special import ndtr, ndtri
 
     p = np.clip(pvals, 1e-12, 1 - 1e-12)
-    z = norm.ppf(p).sum() / math.sqrt(len(p))
-    return float(norm.cdf(z))
+    z = ndtri(p).sum() / math.sqrt(len(p))
+    return float(ndtr(z))
 
 
 def classify_panel(a: np.ndarray, *, time_demean: bool) -> SeriesClass:
@@ -177,8 +272,8 @@ def classify_panel(a: np.ndarray, *, time_demean: bool) -> SeriesClass:
             f"fewer than 2 units with {MIN_PERIODS_TESTS}+ varying periods for per-unit ADF/KPSS",
         )
     m = len(series)
-    p_c = _choi(np.array([_adf_p(s, "c", True) for s in series]))
-    k_c = float(np.mean([_kpss_p(s, "c") <= TEST_LEVEL for s in series]))
+    p_c = _choi(_by_length(series, adf_fixed_lag, "c"))
+    k_c = float(np.mean(_by_length(series, kpss_auto, "c") <= TEST_LEVEL))
     base = f"per-unit tests on {m} {what}unit series"
     if p_c < TEST_LEVEL and k_c <= KPSS_SHARE:
         p_tr = unit_trend_test(a, time_demeaned=time_demean)
@@ -195,8 +290,8 @@ def classify_panel(a: np.ndarray, *, time_demean: bool) -> SeriesClass:
             f"stationarity in {k_c:.0%} of units"
             + (f", no unit-specific trends (F test p={p_tr:.3f})" if p_tr is not None else ""),
         )
-    p_t = _choi(np.array([_adf_p(s, "ct", True) for s in series]))
-    k_t = float(np.mean([_kpss_p(s, "ct") <= KPSS_TREND_LEVEL for s in series]))
+    p_t = _choi(_by_length(series, adf_fixed_lag, "ct"))
+    k_t = float(np.mean(_by_length(series, kpss_auto, "ct") <= KPSS_TREND_LEVEL))
     if p_t < TEST_LEVEL and k_t <= KPSS_SHARE:
         return SeriesClass(
             "trend-stationary",

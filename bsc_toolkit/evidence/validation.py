@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from typing import Any
 
 from ..errors import DataError
+from .batch import LinkRequest, test_links
 from .data import PanelArrays
-from .linktest import estimate_link
+from .inference import bh_qvalues
 from .options import Options
 from .results import FORMAT, Evidence, LinkResult
 
@@ -16,7 +18,7 @@ __all__ = ["apply_fdr", "validate"]
 
 FDR_NOTE = (
     "q-values control the false discovery rate across all links tested in this run "
-    "(Benjamini-Hochberg, statsmodels.stats.multitest.multipletests method 'fdr_bh'); "
+    "(Benjamini-Hochberg step-up; equal to statsmodels' multipletests method 'fdr_bh'); "
     "links without a p-value (insufficient data) are not counted"
 )
 
@@ -41,8 +43,6 @@ def apply_fdr(links: Sequence[LinkResult], alpha: float) -> tuple[list[LinkResul
     >>> n
     0
     """
-    from statsmodels.stats.multitest import multipletests
-
     out = list(links)
     for i, lk in enumerate(links):  # estimable but without a p-value (zero or undefined SE)
         if lk.verdict != "insufficient_data" and lk.p_value is None:
@@ -55,7 +55,7 @@ def apply_fdr(links: Sequence[LinkResult], alpha: float) -> tuple[list[LinkResul
     idx = [i for i, lk in enumerate(links) if lk.verdict != "insufficient_data" and lk.p_value is not None]
     if not idx:
         return out, 0
-    q = multipletests([links[i].p_value for i in idx], alpha=alpha, method="fdr_bh")[1]
+    q = bh_qvalues([links[i].p_value for i in idx])
     level = f"{100 * (1 - alpha):g}%"
     for i, qv in zip(idx, q, strict=False):
         lk = links[i]
@@ -243,19 +243,33 @@ def validate(
     opts = Options(effects=effects, cov=cov, own_lags=own_lags, controls=tuple(controls or ()),
                    max_lag=max_lag, transform=transform, alpha=alpha, engine=engine, estimator=estimator,
                    drivers=drivers, chains=chains, discovery=discovery, bootstrap=bootstrap, seed=seed)
+    with single_threaded_blas():
+        return _validate(scorecard, history, opts, progress)
+
+
+def single_threaded_blas() -> Any:
+    """Limit BLAS to one thread while a run computes (many small matrices: threads cost more than
+    they give, and stall on a busy machine); a no-op without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a scikit-learn dependency, normally present
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _validate(scorecard: Any, history: Any, opts: Options, progress: bool) -> Evidence:
     scorecard, history = _inputs(scorecard, history)
     source = str(getattr(history, "source", "<data>"))
     opts = opts.resolve(is_panel=bool(history.is_panel), source=source)
     plan = _plan(scorecard, history, opts.controls, source)
     pa = PanelArrays.from_history(history)
-    iterator: Any = plan
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(plan, desc="testing links", unit="link")
-    results = [_test(pa, lk, fk, tk, opts) for lk, fk, tk in iterator]
+    bar = _Progress(progress, 1 + opts.drivers + opts.chains + opts.discovery)
+    bar.stage("testing links")
+    results = test_links(pa, [LinkRequest(tk, fk, lags=lk.lags, max_lag=lk.max_lag, from_=lk.source,
+                                          to=lk.target, expected_sign=lk.sign) for lk, fk, tk in plan], opts)
     results, n_tests = apply_fdr(results, opts.alpha)
-    sections, warnings = _sections(scorecard, pa, results, opts)
+    sections, warnings = _sections(scorecard, pa, results, opts, bar)
+    bar.close()
     results = sections.pop("links")
     n_ins = sum(r.verdict == "insufficient_data" for r in results)
     if n_ins:
@@ -310,16 +324,30 @@ def _plan(scorecard: Any, history: Any, controls: Sequence[str], source: str) ->
     return plan
 
 
-def _test(pa: PanelArrays, lk: Any, fk: str, tk: str, opts: Options) -> LinkResult:
-    return estimate_link(
-        pa, tk, fk, from_=lk.source, to=lk.target, expected_sign=lk.sign, lags=lk.lags,
-        max_lag=lk.max_lag if lk.max_lag is not None else opts.max_lag, own_lags=opts.own_lags,
-        controls=opts.controls, effects=opts.effects, cov=opts.cov, transform=opts.transform,
-        alpha=opts.alpha, engine=opts.engine, estimator=opts.estimator)
+class _Progress:
+    """A progress bar over the stages of a run (tqdm, on stderr), or nothing."""
+
+    def __init__(self, on: bool, total: int):
+        self.bar: Any = None
+        if on:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc="validate", unit="stage")
+
+    def stage(self, what: str) -> None:
+        if self.bar is not None:
+            if self.bar.n or self.bar.desc != "validate":
+                self.bar.update(1)
+            self.bar.set_description(what)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.bar.total - self.bar.n)
+            self.bar.close()
 
 
-def _sections(scorecard: Any, pa: PanelArrays, results: list[LinkResult], opts: Options
-              ) -> tuple[dict[str, Any], list[str]]:
+def _sections(scorecard: Any, pa: PanelArrays, results: list[LinkResult], opts: Options,
+              bar: _Progress) -> tuple[dict[str, Any], list[str]]:
     """Driver models, chains and discovery (each when asked for), and their warnings."""
     warnings: list[str] = []
     kw: dict[str, Any] = dict(effects=opts.effects, cov=opts.cov, own_lags=opts.own_lags,
@@ -329,15 +357,18 @@ def _sections(scorecard: Any, pa: PanelArrays, results: list[LinkResult], opts: 
     if opts.drivers:
         from .drivers import driver_models
 
+        bar.stage("driver models")
         out["drivers"] = driver_models(scorecard, pa, max_lag=opts.max_lag, **kw)
     if opts.chains:
         from .chains import chain_effects
 
+        bar.stage("chains (bootstrap)")
         out["chains"] = chain_effects(scorecard, pa, results, bootstrap=opts.bootstrap, seed=opts.seed,
                                       alpha=opts.alpha, controls=opts.controls)
     if opts.discovery:
         from .discovery import discover
 
+        bar.stage("discovery (exploratory)")
         out["suggestions"], out["discovery"] = discover(scorecard, pa, results, max_lag=opts.max_lag, **kw)
         results = _feedback_caveats(results, out["suggestions"], is_panel=pa.is_panel, effects=opts.effects)
         n_c = (out["discovery"].get("candidates") or {}).get("n_suggested", 0)

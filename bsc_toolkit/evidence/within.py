@@ -54,6 +54,8 @@ def absorb(
         return X
     nu = int(u.max()) + 1 if len(u) else 0
     nt = int(t.max()) + 1 if len(t) else 0
+    if balanced and _is_rectangle(u, t, nu, nt):
+        return _absorb_rectangle(X, nu, nt, effects, unit_trends)
     tf = t.astype(float)
 
     def unit_step(v: np.ndarray) -> np.ndarray:
@@ -81,6 +83,29 @@ def absorb(
                         break
                     v = w
         X[:, j] = v
+    return X
+
+
+def _is_rectangle(u: np.ndarray, t: np.ndarray, nu: int, nt: int) -> bool:
+    """Rows are every unit (in order) times every period (in order): reshape instead of bincount."""
+    n = len(u)
+    if n == 0 or n != nu * nt:
+        return False
+    return bool(np.array_equal(u, np.repeat(np.arange(nu), nt)) and np.array_equal(t, np.tile(np.arange(nt), nu)))
+
+
+def _absorb_rectangle(X: np.ndarray, nu: int, nt: int, effects: str, unit_trends: bool) -> np.ndarray:
+    """:func:`absorb` for a complete unit-major rectangle: the same projections, all columns at once,
+    in place on the copy ``X`` (one pass per projection)."""
+    Z = X.reshape(nu, nt, -1)
+    if effects in ("unit", "both"):
+        Z -= Z.mean(axis=1, keepdims=True)
+        if unit_trends and nt > 1:
+            tc = np.arange(nt, dtype=float) - (nt - 1) / 2.0
+            slope = np.matmul(tc, Z) / float(tc @ tc)  # units x columns
+            Z -= tc[None, :, None] * slope[:, None, :]
+    if effects in ("time", "both"):
+        Z -= Z.mean(axis=0, keepdims=True)
     return X
 
 
