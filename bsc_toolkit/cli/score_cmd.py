@@ -36,13 +36,18 @@ def _read_actuals(path: str) -> dict[str, float]:
     import math
     from pathlib import Path
 
-    from ..errors import DataError
+    from ..errors import DataError, clip
 
     p = Path(path)
     if not p.exists():
         raise DataError("file not found (expected a CSV with columns kpi,value)", file=path)
     if p.is_dir():
         raise DataError("is a folder; expected a CSV with columns kpi,value (or a YAML mapping)", file=path)
+    from .. import _limits
+
+    if p.stat().st_size > _limits.MAX_DOCUMENT_BYTES:
+        raise DataError(f"the file is {p.stat().st_size:,} bytes; an actuals file is at most "
+                        f"{_limits.MAX_DOCUMENT_BYTES:,} bytes", file=path)
     try:
         text = p.read_text(encoding="utf-8-sig")  # -sig: Excel writes a byte-order mark
     except UnicodeDecodeError as exc:
@@ -53,9 +58,9 @@ def _read_actuals(path: str) -> dict[str, float]:
         import yaml
 
         try:
-            from ..scorecard.io import _UniqueKeyLoader  # refuses duplicate keys
+            from ..scorecard._yaml import load_yaml  # bounded; refuses duplicate keys
 
-            data = yaml.load(text, Loader=_UniqueKeyLoader)
+            data = load_yaml(text, what="actuals file")[0]
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             what = getattr(exc, "problem", None) or "malformed YAML"
@@ -99,7 +104,7 @@ def _read_actuals(path: str) -> dict[str, float]:
         except (TypeError, ValueError):
             x = math.nan
         if not math.isfinite(x):
-            raise DataError(f"{pre}value for KPI '{kpi}' is not a number: {v!r}", file=path, **at, **({"column": "value"} if at else {}))
+            raise DataError(f"{pre}value for KPI {clip(kpi, 60)} is not a number: {clip(v)}", file=path, **at, **({"column": "value"} if at else {}))
         out[kpi] = x
     return out
 
@@ -107,9 +112,10 @@ def _read_actuals(path: str) -> dict[str, float]:
 def run(args: argparse.Namespace) -> int:
     from ..errors import DataError
     from ..scorecard import load_scorecard, score
-    from ._common import check_output_file, write_json
+    from ._common import check_not_inputs, check_output_file, write_json
 
     check_output_file(args.json, "--json")
+    check_not_inputs({"--json": args.json}, {"SCORECARD": args.scorecard, "--actuals": args.actuals})
     sc = load_scorecard(args.scorecard)
     actuals = _read_actuals(args.actuals) if args.actuals else None
     if actuals:

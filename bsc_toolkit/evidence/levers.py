@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _limits
 from ..errors import DataError
 from ._design import Spec, build_multi, fit_design
 from .linktest import PanelArrays
@@ -291,10 +292,10 @@ def simulate_lever(
     _check_same_scorecard(ev, sc)
     if kind not in ("step", "pulse"):
         raise DataError(f"`kind` must be 'step' or 'pulse', got {kind!r}")
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise DataError(f"`horizon` must be a whole number >= 1, got {horizon!r}")
-    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 10:
-        raise DataError(f"`draws` must be a whole number >= 10, got {draws!r}")
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or not 1 <= horizon <= _limits.MAX_HORIZON:
+        raise DataError(f"`horizon` must be a whole number from 1 to {_limits.MAX_HORIZON:,}, got {horizon!r}")
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or not 10 <= draws <= _limits.MAX_DRAWS:
+        raise DataError(f"`draws` must be a whole number from 10 to {_limits.MAX_DRAWS:,}, got {draws!r}")
     if not (0 < band < 1):
         raise DataError(f"`band` must be between 0 and 1, got {band!r}")
     try:
@@ -323,6 +324,9 @@ def simulate_lever(
     order = [lever] + rest
     pos = {k: i for i, k in enumerate(order)}
     K = len(order)
+    if draws * K * (H + 1) > _limits.MAX_LEVER_VALUES:  # the paths array below: (draws + 1) x K x (H + 1)
+        raise DataError(f"{draws:,} draws x {K} KPIs x {H + 1} periods is more than the {_limits.MAX_LEVER_VALUES:,} "
+                        "values a lever simulation keeps; use fewer draws or a shorter horizon")
     # per outcome: list of (driver index, lags, b draws (D x L), b point), own draws list
     incoming: dict[str, list[tuple[int, list[int], np.ndarray, np.ndarray]]] = {k: [] for k in order}
     own_draws: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {k: [] for k in order}

@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from .. import _limits
 from ..errors import DataError
 from .linktest import COVS, EFFECTS, TRANSFORMS, PanelArrays, check_estimator, estimate_link
 from .results import FORMAT, Evidence, LinkResult
@@ -274,8 +275,8 @@ def validate(
         raise DataError(f"`own_lags` must be a whole number >= 0, got {own_lags!r}")
     if not isinstance(max_lag, int) or max_lag < 0:
         raise DataError(f"`max_lag` must be a whole number >= 0, got {max_lag!r}")
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0:
-        raise DataError(f"`bootstrap` must be a whole number >= 0, got {bootstrap!r}")
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or not 0 <= bootstrap <= _limits.MAX_BOOTSTRAP:
+        raise DataError(f"`bootstrap` must be a whole number from 0 to {_limits.MAX_BOOTSTRAP:,}, got {bootstrap!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise DataError(f"`seed` must be a whole number >= 0, got {seed!r}")
     if estimator not in ("ols", "iv-fd"):
