@@ -77,7 +77,11 @@ def _read_actuals(path: str) -> dict[str, float]:
         import csv
         import io
 
-        rows = list(csv.reader(io.StringIO(text)))
+        reader = csv.reader(io.StringIO(text))
+        try:
+            rows = list(reader)
+        except csv.Error as exc:  # e.g. a field longer than the csv module's limit
+            raise DataError(f"malformed CSV: {exc}", file=path, row=reader.line_num) from None
         if not rows or [c.strip().lower() for c in rows[0][:2]] != ["kpi", "value"]:
             found = ",".join(rows[0][:4]) if rows else "an empty file"
             raise DataError(f"expected a header row 'kpi,value', found '{found}'", file=path, row=1)

@@ -149,7 +149,7 @@ def parse_brief(text: str, *, file: str = "<brief>", format: str | None = None) 
         raise GenerationError(f"brief {file}{line}: malformed YAML: {getattr(exc, 'problem', exc)}") from None
     if not text.strip():
         raise GenerationError(f"brief {file}: is empty; describe the organisation and its strategy")
-    return Brief(text=text.strip(), organisation=_first_heading(text), source=file)
+    return _from_mapping({"text": text.strip(), "organisation": _first_heading(text)}, file)  # located errors
 
 
 def _briefs_root():

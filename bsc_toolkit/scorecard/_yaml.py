@@ -140,6 +140,20 @@ def _check_events(text: str) -> None:
         loader.dispose()
 
 
+def _located(exc: yaml.YAMLError, text: str) -> DocumentError | None:
+    """Our own message for the parser errors that carry no line (or libyaml's wording for depth)."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        return DocumentError(f"character #x{code:04x} is not allowed in YAML ({exc.reason})", line)
+    problem = getattr(exc, "problem", None) or ""
+    if "nesting depth" in problem:  # libyaml's own (larger) depth limit
+        mark = exc.problem_mark
+        return DocumentError(f"nested deeper than {_limits.MAX_YAML_DEPTH} levels",
+                             mark.line + 1 if mark is not None else None)
+    return None
+
+
 def load_yaml(text: str, *, what: str = "document") -> tuple[Any, yaml.Node | None]:
     """Parse YAML text within the limits; return the data and the node tree (for line numbers).
 
@@ -161,13 +175,21 @@ def load_yaml(text: str, *, what: str = "document") -> tuple[Any, yaml.Node | No
       in "<unicode string>", line 2, column 1
     """
     check_size(_n_bytes(text), what)
-    _check_events(text)
-    loader = _Loader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
+        _check_events(text)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except (yaml.reader.ReaderError, yaml.MarkedYAMLError) as exc:
+        if isinstance(exc, DocumentError):
+            raise
+        located = _located(exc, text)
+        if located is None:
+            raise
+        raise located from None
     return data, node
 
 

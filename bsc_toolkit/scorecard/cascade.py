@@ -38,14 +38,23 @@ def load_parent(child: Scorecard, base_dir: str | None = None, *, file: str | No
     """
     if not child.parent:
         return None
-    p = Path(child.parent)
-    if child.parent not in list_examples() and p.suffix.lower() not in SCORECARD_SUFFIXES:
+    ref = child.parent
+    examples = list_examples()
+    if ref not in examples and (Path(ref).suffix.lower() not in SCORECARD_SUFFIXES or len(ref) > 4096):
         raise ScorecardError([Problem(
             "parent", f"`parent` must name a scorecard file ({', '.join(SCORECARD_SUFFIXES)}) or a shipped "
-            f"example ({', '.join(list_examples())}), got {clip(child.parent)}")], file)
-    if base_dir is not None and not p.is_absolute() and (Path(base_dir) / p).exists():
-        p = Path(base_dir) / p
-    return load_scorecard(p)
+            f"example ({', '.join(examples)}), got {clip(ref)}")], file)
+    p = Path(ref)
+    candidates = [Path(base_dir) / p] if base_dir is not None and not p.is_absolute() else []
+    for c in [*candidates, p]:
+        if c.is_file():
+            return load_scorecard(c)
+    if ref in examples:
+        return load_scorecard(ref)
+    where = f" (looked in '{base_dir}' and the current folder)" if candidates else ""
+    raise ScorecardError([Problem(
+        "parent", f"parent scorecard {clip(ref)} not found{where}; shipped examples: {', '.join(examples)}; "
+        "or name the parent explicitly (--parent FILE)")], file)
 
 
 def check_cascade(parent: Scorecard, children: Scorecard | Sequence[Scorecard]) -> Findings:

@@ -31,7 +31,8 @@ def _format_path(loc: tuple) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            name = str(part)  # a key from the file: identifiers are <= 64 characters, anything longer is cut
+            out += ("." if out else "") + (name if len(name) <= 80 else name[:60] + "…")
     return out
 
 
@@ -52,12 +53,6 @@ def _line_for(lines: dict[tuple, int], loc: tuple) -> int | None:
             return lines[loc]
         loc = loc[:-1]
     return lines.get(()) if lines else None
-
-
-_TYPE_HINTS = {
-    "extra_forbidden": "unknown key '{key}' (allowed here: {allowed})",
-    "missing": "required key '{key}' is missing",
-}
 
 
 def _allowed_keys(data: Any, loc: tuple) -> str:
@@ -86,7 +81,7 @@ def _describe(err: dict[str, Any], data: Any) -> str:
     typ = err.get("type", "")
     key = loc[-1] if loc else ""
     if typ == "extra_forbidden":
-        return f"unknown key '{key}' (allowed here: {_allowed_keys(data, loc)})"
+        return f"unknown key {clip(str(key), 60)} (allowed here: {_allowed_keys(data, loc)})"
     if typ == "missing":
         return f"required key '{key}' is missing"
     if typ in ("literal_error", "enum"):
