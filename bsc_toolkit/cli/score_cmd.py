@@ -43,13 +43,12 @@ def _read_actuals(path: str) -> dict[str, float]:
         raise DataError("file not found (expected a CSV with columns kpi,value)", file=path)
     if p.is_dir():
         raise DataError("is a folder; expected a CSV with columns kpi,value (or a YAML mapping)", file=path)
-    from .. import _limits
+    from ..scorecard._yaml import DocumentError, read_text
 
-    if p.stat().st_size > _limits.MAX_DOCUMENT_BYTES:
-        raise DataError(f"the file is {p.stat().st_size:,} bytes; an actuals file is at most "
-                        f"{_limits.MAX_DOCUMENT_BYTES:,} bytes", file=path)
     try:
-        text = p.read_text(encoding="utf-8-sig")  # -sig: Excel writes a byte-order mark
+        text = read_text(p, "actuals file", encoding="utf-8-sig")  # -sig: Excel writes a byte-order mark
+    except DocumentError as exc:
+        raise DataError(str(exc.problem), file=path) from None
     except UnicodeDecodeError as exc:
         raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); expected a CSV with columns "
                         "kpi,value", file=path) from None

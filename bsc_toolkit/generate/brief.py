@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import GenerationError, clip
-from ..scorecard._yaml import load_yaml
+from ..scorecard._yaml import DocumentError, load_yaml, read_text
 
 __all__ = ["Brief", "as_brief", "demo_brief_path", "list_briefs", "load_brief", "brief_path"]
 
@@ -223,7 +223,9 @@ def load_brief(path: str | os.PathLike[str]) -> Brief:
         raise GenerationError(f"brief {path}: a '{p.suffix}' file is not a strategy brief; expected a .yaml "
                               "brief (organisation, sector, mission, themes, ...) or a .md/.txt text")
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_text(p, "brief")  # bounded: at most _limits.MAX_DOCUMENT_BYTES
+    except DocumentError as exc:
+        raise GenerationError(f"brief {path}: {exc.problem}") from None
     except UnicodeDecodeError as exc:
         raise GenerationError(f"brief {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     fmt = "yaml" if p.suffix.lower() in (".yaml", ".yml") else "md"

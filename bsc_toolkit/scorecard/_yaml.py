@@ -25,6 +25,7 @@ model, the examples and the file functions can all use it without import cycles.
 from __future__ import annotations
 
 import json
+import os
 import re
 from itertools import accumulate
 from typing import Any
@@ -33,7 +34,7 @@ import yaml
 
 from .. import _limits
 
-__all__ = ["DocumentError", "check_size", "dump", "line_index", "load_json", "load_yaml"]
+__all__ = ["DocumentError", "check_size", "dump", "line_index", "load_json", "load_yaml", "read_text"]
 
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~30x faster
 
@@ -103,6 +104,36 @@ def check_size(n_bytes: int, what: str = "document") -> None:
     """
     if n_bytes > _limits.MAX_DOCUMENT_BYTES:
         raise DocumentError(f"the {what} is {n_bytes:,} bytes; at most {_limits.MAX_DOCUMENT_BYTES:,} bytes are read")
+
+
+def read_text(path: str | os.PathLike[str], what: str = "document", encoding: str = "utf-8") -> str:
+    """Read a text file, at most :data:`~bsc_toolkit._limits.MAX_DOCUMENT_BYTES` bytes of it.
+
+    The read itself is bounded, so ``/dev/zero`` or a growing log cannot hold the process.
+
+    Raises
+    ------
+    DocumentError
+        The file is larger than the limit.
+    UnicodeDecodeError
+        It is not text in ``encoding``.
+
+    Examples
+    --------
+    >>> read_text("/dev/zero", "scorecard file")
+    Traceback (most recent call last):
+    ...
+    bsc_toolkit.scorecard._yaml.DocumentError: the scorecard file is larger than 4,194,304 bytes; at most 4,194,304 bytes are read
+    """
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size:  # a regular file: say how large it is
+            check_size(size, what)
+        data = fh.read(_limits.MAX_DOCUMENT_BYTES + 1)
+    if len(data) > _limits.MAX_DOCUMENT_BYTES:
+        raise DocumentError(f"the {what} is larger than {_limits.MAX_DOCUMENT_BYTES:,} bytes; at most "
+                            f"{_limits.MAX_DOCUMENT_BYTES:,} bytes are read")
+    return data.decode(encoding)
 
 
 def _check_events(text: str) -> None:

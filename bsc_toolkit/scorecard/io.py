@@ -258,11 +258,9 @@ def load_scorecard(path: str | os.PathLike[str]) -> Scorecard:
     if p.is_dir():
         raise ScorecardError([Problem("", "is a folder; expected a .yaml or .json scorecard file")], str(path))
     try:
-        _yaml.check_size(p.stat().st_size, "scorecard file")
+        text = _yaml.read_text(p, "scorecard file")
     except _yaml.DocumentError as exc:
         raise ScorecardError([Problem("", str(exc.problem))], str(path)) from None
-    try:
-        text = p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ScorecardError([Problem("", f"not UTF-8 text ({exc.reason} at byte {exc.start})")], str(path)) from None
     fmt = "json" if p.suffix.lower() == ".json" else "yaml"
