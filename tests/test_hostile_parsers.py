@@ -395,3 +395,37 @@ def test_hostile_brief_actuals_parent(case, other_files, capsys, monkeypatch):
 
 def test_long_text_brief_length_is_what_the_message_says():
     assert len(OTHER_FILES["long_text.md"].strip()) == 1_080_006
+
+
+def test_scorecard_package_has_no_import_cycle():
+    """Issue 13 item 6: _yaml is a leaf, model does not import io, examples <-> io <-> model has no cycle.
+
+    Every import counts, also those inside functions (a lazy import is still a cycle).
+    """
+    import ast
+
+    pkg = Path(__file__).parents[1] / "bsc_toolkit" / "scorecard"
+    graph: dict[str, set[str]] = {}
+    for f in pkg.glob("*.py"):
+        deps: set[str] = set()
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    deps.add(node.module.split(".")[0])
+                else:
+                    deps.update(a.name for a in node.names)
+        graph[f.stem] = deps & {p.stem for p in pkg.glob("*.py")}
+    assert graph["_yaml"] == set() and "io" not in graph["model"] and "io" not in graph["examples"]
+    state: dict[str, int] = {}
+
+    def visit(n: str, path: tuple[str, ...]) -> None:
+        state[n] = 1
+        for m in graph[n]:
+            assert state.get(m) != 1, f"import cycle: {' -> '.join((*path, n, m))}"
+            if m not in state:
+                visit(m, (*path, n))
+        state[n] = 2
+
+    for n in graph:
+        if n not in state:
+            visit(n, ())

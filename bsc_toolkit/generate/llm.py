@@ -116,7 +116,8 @@ class LLMConfig:
         ``None`` means the OpenAI API.
     api_key : str or None
     timeout : float
-        Seconds per request.
+        Longest time of one request in seconds, from sending it to the last byte of the answer
+        (at most :data:`bsc_toolkit._limits.MAX_TIMEOUT`).
     retries : int
         Retries of transient failures (timeouts, connection errors, 429, 5xx) per request.
     backoff : float
@@ -136,6 +137,8 @@ class LLMConfig:
     def __post_init__(self) -> None:
         for secret in self._secrets():
             register_secret(secret)
+        if not (0 < self.timeout <= _limits.MAX_TIMEOUT):  # also refuses nan
+            raise GenerationError(f"timeout must be in (0, {_limits.MAX_TIMEOUT:g}] s, got {self.timeout!r}")
 
     def _secrets(self) -> list[str]:
         found = [self.api_key] if self.api_key else []
