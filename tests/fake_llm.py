@@ -68,9 +68,10 @@ def redirect(location: str, code: int = 302) -> dict[str, Any]:
 
 
 def raw(body: bytes, *, status: int = 200, content_length: int | None = None,
-        content_type: str = "application/json") -> dict[str, Any]:
+        content_type: str = "application/json", headers: dict[str, str] | None = None) -> dict[str, Any]:
     """These exact body bytes as the answer (``content_length`` may announce more than is sent)."""
-    return {"raw": body, "status": status, "content_length": content_length, "content_type": content_type}
+    return {"raw": body, "status": status, "content_length": content_length, "content_type": content_type,
+            "headers": dict(headers or {})}
 
 
 def status(code: int, body: Any = None, *, retry_after: str | None = None,
@@ -258,6 +259,8 @@ class FakeLLM:
         handler.send_response(entry.get("status", 200))
         handler.send_header("Content-Type", entry.get("content_type", "application/json"))
         handler.send_header("Content-Length", str(entry.get("content_length") or len(data)))
+        for k, v in entry.get("headers", {}).items():
+            handler.send_header(k, v)
         handler.end_headers()
         handler.wfile.write(data)
         handler.wfile.flush()

@@ -17,7 +17,7 @@ import time
 
 import pytest
 from _hostile_helpers import KEY, assert_one_line, no_key_anywhere, run_cli
-from fake_llm import FakeLLM, drip, raw, redirect, reply, status
+from fake_llm import FakeLLM, chat_completion, drip, raw, redirect, reply, status
 
 from bsc_toolkit.errors import GenerationError, OutputError, register_secret
 from bsc_toolkit.generate import LLMConfig, check_answer, generate_scorecard
@@ -72,9 +72,19 @@ def test_dripping_server_each_retry_has_its_own_deadline():
 
 
 def test_slow_but_complete_answer_within_the_deadline_is_accepted():
-    """The deadline does not cut a good answer: ~600 bytes at 2 ms each (~1.2 s) within 10 s."""
+    """The deadline does not cut a good answer: ~300 bytes at 2 ms each (~0.6 s) within 10 s."""
     with FakeLLM([drip("fine", interval=0.002)]) as llm:
         assert chat(_cfg(llm, timeout=10.0), MSG) == "fine"
+
+
+def test_compressed_answers_pass_through_the_bounded_transport():
+    """Real servers compress: the transport hands the body on undecoded and the client decodes it."""
+    import gzip
+
+    body = gzip.compress(json.dumps(chat_completion("zipped")).encode())
+    with FakeLLM([raw(body, headers={"Content-Encoding": "gzip"})]) as llm:
+        assert chat(_cfg(llm), MSG) == "zipped"
+    assert "gzip" in llm.chat_requests[0].headers["accept-encoding"]
 
 
 # ------------------------------------------------------------------ redirects
@@ -261,3 +271,19 @@ def test_cli_against_a_dripping_server(capsys, tmp_path, monkeypatch):
                                             "x.yaml", "--timeout", "1", "--retries", "0"], capsys)
     assert_one_line(code, err, expect=1, words=["timed out after 1 s", f"127.0.0.1:{llm.port}"])
     assert seconds < 6 and list(tmp_path.iterdir()) == []
+
+
+def test_environment_proxies_are_still_honoured(monkeypatch):
+    """The bounded transport replaces the client's default one; HTTP_PROXY / NO_PROXY must keep working."""
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY",
+                 "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with FakeLLM([reply("via the proxy")]) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+        cfg = LLMConfig("m", "http://llm.invalid/v1", KEY, timeout=5.0, retries=0)
+        assert chat(cfg, MSG) == "via the proxy"
+        assert proxy.requests[0].path == "http://llm.invalid/v1/chat/completions"  # an absolute-form proxy request
+        monkeypatch.setenv("NO_PROXY", "llm.invalid")
+        with pytest.raises(GenerationError, match="could not connect"):
+            chat(cfg, MSG)
+        assert len(proxy.requests) == 1
