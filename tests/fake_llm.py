@@ -17,7 +17,16 @@ Script entries:
 * a ``str``: a 200 answer whose message content is that text;
 * ``reply(content, delay=0)``: the same, optionally after ``delay`` seconds;
 * ``status(code, body=None, retry_after=None)``: an HTTP error answer;
-* ``DROP``: close the connection without answering.
+* ``DROP``: close the connection without answering;
+* ``drip(content, interval=0.2)``: a 200 answer sent one byte every ``interval`` seconds
+  (``headers=True``: the status line and headers too), the slow-loris server;
+* ``redirect(location, code=302)``: a redirect to ``location`` (e.g. another FakeLLM);
+* ``raw(body, status=200, content_length=None)``: these exact body bytes as the answer,
+  e.g. truncated or deeply nested JSON; a larger ``content_length`` than the body
+  announces more than is sent (the connection is then closed).
+
+The content of ``reply``/``drip`` may be a function of the recorded :class:`Request`
+(e.g. ``lambda req: req.headers["authorization"]``: a server that echoes the key).
 
 When the script is used up, the last entry is repeated.
 
@@ -37,14 +46,32 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["DROP", "FakeLLM", "Request", "chat_completion", "format_refusal", "free_port", "reply", "status"]
+__all__ = ["DROP", "FakeLLM", "Request", "chat_completion", "drip", "format_refusal", "free_port", "raw", "redirect",
+           "reply", "status"]
 
 DROP = {"drop": True}
 
 
-def reply(content: str, *, delay: float = 0.0) -> dict[str, Any]:
+def reply(content: str | Any, *, delay: float = 0.0) -> dict[str, Any]:
     """A 200 chat-completion answer with ``content`` (after ``delay`` seconds)."""
     return {"status": 200, "content": content, "delay": delay}
+
+
+def drip(content: str | Any, *, interval: float = 0.2, headers: bool = False) -> dict[str, Any]:
+    """A 200 chat-completion answer sent one byte every ``interval`` seconds (headers too with ``headers``)."""
+    return {"status": 200, "content": content, "drip": interval, "drip_headers": headers}
+
+
+def redirect(location: str, code: int = 302) -> dict[str, Any]:
+    """A redirect answer (``Location: location``)."""
+    return {"status": code, "body": {"error": {"message": "moved"}}, "headers": {"Location": location}}
+
+
+def raw(body: bytes, *, status: int = 200, content_length: int | None = None,
+        content_type: str = "application/json", headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """These exact body bytes as the answer (``content_length`` may announce more than is sent)."""
+    return {"raw": body, "status": status, "content_length": content_length, "content_type": content_type,
+            "headers": dict(headers or {})}
 
 
 def status(code: int, body: Any = None, *, retry_after: str | None = None,
@@ -95,6 +122,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A threading HTTP server that does not print a traceback when a client hangs up (timeout tests)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
 class FakeLLM:
     """A scripted chat-completions server on 127.0.0.1; use as a context manager."""
 
@@ -127,9 +164,9 @@ class FakeLLM:
                     body = json.loads(raw or b"null")
                 except json.JSONDecodeError:
                     body = None
-                entry = fake._record_and_next(Request(
-                    "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                fake._answer(self, entry, body)
+                req = Request("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                entry = fake._record_and_next(req)
+                fake._answer(self, entry, body, req)
 
             def do_GET(self) -> None:  # noqa: N802
                 fake._record_and_next(Request("GET", self.path, {k.lower(): v for k, v in self.headers.items()}))
@@ -145,7 +182,7 @@ class FakeLLM:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
@@ -190,7 +227,7 @@ class FakeLLM:
             self._served += 1
             return self.script[i]
 
-    def _answer(self, handler: Any, entry: Any, body: Any) -> None:
+    def _answer(self, handler: Any, entry: Any, body: Any, req: Request | None = None) -> None:
         if isinstance(entry, str):
             entry = reply(entry)
         try:
@@ -200,11 +237,48 @@ class FakeLLM:
                 return
             if entry.get("delay"):
                 time.sleep(entry["delay"])
+            if entry.get("raw") is not None:
+                self._send_raw(handler, entry)
+                return
             code = entry.get("status", 200)
             if code == 200:
                 model = body.get("model", "fake-model") if isinstance(body, dict) else "fake-model"
-                handler._send(200, chat_completion(entry["content"], model))
+                content = entry["content"](req) if callable(entry["content"]) else entry["content"]
+                if entry.get("drip"):
+                    self._drip(handler, json.dumps(chat_completion(content, model)).encode(), entry)
+                else:
+                    handler._send(200, chat_completion(content, model))
             else:
                 handler._send(code, entry.get("body"), entry.get("headers"))
         except (BrokenPipeError, ConnectionResetError, OSError):
             pass  # the client gave up (timeout test)
+
+    @staticmethod
+    def _send_raw(handler: Any, entry: dict[str, Any]) -> None:
+        data = entry["raw"]
+        handler.send_response(entry.get("status", 200))
+        handler.send_header("Content-Type", entry.get("content_type", "application/json"))
+        handler.send_header("Content-Length", str(entry.get("content_length") or len(data)))
+        for k, v in entry.get("headers", {}).items():
+            handler.send_header(k, v)
+        handler.end_headers()
+        handler.wfile.write(data)
+        handler.wfile.flush()
+        if entry.get("content_length") and entry["content_length"] > len(data):
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+
+    def _drip(self, handler: Any, data: bytes, entry: dict[str, Any]) -> None:
+        """Send the answer one byte at a time until the client hangs up or the server stops."""
+        head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+                f"\r\n").encode()
+        if not entry.get("drip_headers"):
+            handler.wfile.write(head)
+            handler.wfile.flush()
+            head = b""
+        for i in range(len(head + data)):
+            if self._server is None:
+                return
+            handler.wfile.write((head + data)[i:i + 1])
+            handler.wfile.flush()
+            time.sleep(entry["drip"])

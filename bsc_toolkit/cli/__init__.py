@@ -54,7 +54,9 @@ class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are ONE line (exit 2), pointing at ``--help``."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        from ..errors import bounded_message  # argparse quotes the bad argument, whatever its size
+
+        self.exit(2, f"{self.prog}: error: {bounded_message(message)} (see '{self.prog} --help')\n")
 
 
 #: at most this many problems of a multi-problem error are printed (the rest are counted)
@@ -79,7 +81,9 @@ def _os_message(exc: OSError) -> str:
     if m:  # an atomic write's temporary file: report the file the user asked for
         name = m.group("dir") + m.group("name")
     what = exc.strerror or type(exc).__name__
-    return f"{name}: {what}" if name else f"{what}: {exc}"
+    from ..errors import bounded_message
+
+    return bounded_message(f"{name}: {what}" if name else f"{what}: {exc}")
 
 
 def _available() -> list[object]:
@@ -180,7 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # an unexpected failure: still one line, traceback on --debug
         if debug:
             raise
-        first = (str(exc).strip().splitlines() or [""])[0]
+        from ..errors import bounded_message
+
+        first = bounded_message((str(exc).strip().splitlines() or [""])[0])
         print(f"{prefix}: internal error: {type(exc).__name__}: {first} (run with --debug for the "
               "traceback)", file=sys.stderr)
         return 1

@@ -1,4 +1,11 @@
-"""Small helpers shared by the subcommands (argument types, output)."""
+"""Small helpers shared by the subcommands (argument types, output checks).
+
+Every command checks its outputs before any work: :func:`check_output_file` /
+:func:`check_output_dir` (the place can be written) and :func:`check_not_inputs`
+(no output replaces an input or another output; from :mod:`bsc_toolkit._io`, so
+the Python API uses the same rule). Arguments that size an allocation have an
+upper bound (:func:`int_between`, the limits in :mod:`bsc_toolkit._limits`).
+"""
 
 from __future__ import annotations
 
@@ -9,18 +16,21 @@ import math
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import BSCError
+from .._io import check_not_inputs
+from ..errors import OutputError, clip
+
+__all__ = [
+    "OutputError", "UsageError", "check_not_inputs", "check_output_dir", "check_output_file", "csv_list",
+    "finite_float", "float_between", "int_between", "non_negative_int", "positive_float", "positive_int", "write_json",
+]
 
 
 class UsageError(Exception):
     """A command was called the wrong way (exit 2, one line pointing at ``--help``)."""
-
-
-class OutputError(BSCError):
-    """An output file or folder cannot be written where the user asked (checked before any work)."""
 
 
 def csv_list(value: str) -> list[str]:
@@ -32,7 +42,7 @@ def non_negative_int(value: str) -> int:
     try:
         n = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got '{value}'") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {clip(value, 40)}") from None
     if n < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {n}")
     return n
@@ -43,9 +53,9 @@ def finite_float(value: str) -> float:
     try:
         x = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got '{value}'") from None
+        raise argparse.ArgumentTypeError(f"expected a number, got {clip(value, 40)}") from None
     if not math.isfinite(x):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got '{value}'")
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {clip(value, 40)}")
     return x
 
 
@@ -53,7 +63,7 @@ def positive_float(value: str) -> float:
     """Argument type for a number > 0 (seconds, sizes)."""
     x = finite_float(value)
     if x <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {clip(value, 40)}")
     return x
 
 
@@ -62,6 +72,59 @@ def positive_int(value: str) -> int:
     if n == 0:
         raise argparse.ArgumentTypeError("expected a whole number >= 1, got 0")
     return n
+
+
+def int_between(lo: int, hi: int) -> Callable[[str], int]:
+    """Argument type for a whole number in ``lo..hi`` (an upper bound for anything that allocates).
+
+    Examples
+    --------
+    >>> int_between(10, 100_000)("500")
+    500
+    >>> int_between(10, 100_000)("1000000000")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a whole number <= 100,000 (a limit that keeps time and memory bounded), got 1,000,000,000
+    """
+    def parse(value: str) -> int:
+        text = value.strip().replace("_", "")
+        if len(text) > 30:  # int() of a huge digit string is slow and pointless
+            raise argparse.ArgumentTypeError(f"expected a whole number from {lo:,} to {hi:,}, got {len(text)} digits")
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {clip(value, 40)}") from None
+        if n < lo:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {lo}, got {n:,}")
+        if n > hi:
+            raise argparse.ArgumentTypeError(f"expected a whole number <= {hi:,} (a limit that keeps time and "
+                                             f"memory bounded), got {n:,}")
+        return n
+
+    parse.__name__ = "whole number"  # argparse names the type in some messages
+    return parse
+
+
+def float_between(lo: float, hi: float) -> Callable[[str], float]:
+    """Argument type for a finite number in ``lo..hi``.
+
+    Examples
+    --------
+    >>> float_between(0, 10)("2.5")
+    2.5
+    >>> float_between(0, 10)("1e308")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a number from 0 to 10, got '1e308'
+    """
+    def parse(value: str) -> float:
+        x = finite_float(value)
+        if not lo <= x <= hi:
+            raise argparse.ArgumentTypeError(f"expected a number from {lo:g} to {hi:g}, got {clip(value, 40)}")
+        return x
+
+    parse.__name__ = "number"
+    return parse
 
 
 def write_json(obj: Any, path: str | None) -> None:
@@ -112,7 +175,7 @@ def check_output_file(path: str | os.PathLike[str] | None, option: str,
     >>> check_output_file("/", "--json")
     Traceback (most recent call last):
     ...
-    bsc_toolkit.cli._common.OutputError: cannot write --json /: it is a folder; give a file name
+    bsc_toolkit.errors.OutputError: cannot write --json /: it is a folder; give a file name
     """
     if path is None or str(path) == "-":
         return

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..errors import Problem, ScorecardError
-    from ..scorecard import check_cascade, list_examples, load_parent, load_scorecard
+    from ..scorecard import check_cascade, load_parent, load_scorecard
 
     children = [load_scorecard(c) for c in args.children]
     if args.parent:
@@ -43,15 +43,7 @@ def run(args: argparse.Namespace) -> int:
                 args.children[0],
             )
         base = Path(args.children[0]).parent if Path(args.children[0]).exists() else None
-        ref = Path(first.parent)
-        if not (ref.exists() or (base is not None and (base / ref).exists()) or first.parent in list_examples()):
-            where = f" (looked in '{base}' and the current folder)" if base is not None else ""
-            raise ScorecardError(
-                [Problem("parent", f"parent scorecard '{first.parent}' not found{where}; shipped examples: "
-                         f"{', '.join(list_examples())}; or give the parent with --parent FILE")],
-                args.children[0],
-            )
-        parent = load_parent(first, str(base) if base else None)
+        parent = load_parent(first, str(base) if base else None, file=args.children[0])
     findings = check_cascade(parent, children)
     print(findings.summary)
     ok = findings.ok_strict if args.strict else findings.ok

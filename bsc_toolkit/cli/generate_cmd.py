@@ -48,7 +48,8 @@ Examples:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ._common import non_negative_int, positive_float
+    from .. import _limits
+    from ._common import float_between, int_between
 
     p.add_argument("--brief", metavar="FILE", help="brief file (.yaml/.md/.txt) or bundled brief name")
     p.add_argument("-o", "--out", metavar="OUT", help="scorecard file to write (.yaml or .json)")
@@ -57,10 +58,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-url", metavar="URL", help="OpenAI-compatible base URL (default: OPENAI_BASE_URL)")
     p.add_argument("--model", metavar="NAME", help="model name (default: BSC_LLM_MODEL or gpt-4o-mini)")
     p.add_argument("--parent", metavar="FILE", help="parent scorecard (file or example name) to cascade from")
-    p.add_argument("--max-repairs", type=non_negative_int, default=3, metavar="N",
+    p.add_argument("--max-repairs", type=int_between(0, 20), default=3, metavar="N",
                    help="times an invalid LLM answer is sent back for correction (default 3)")
-    p.add_argument("--timeout", type=positive_float, default=60.0, metavar="S", help="seconds per LLM request (default 60)")
-    p.add_argument("--retries", type=non_negative_int, default=3, metavar="N",
+    p.add_argument("--timeout", type=float_between(0.001, _limits.MAX_TIMEOUT), default=60.0, metavar="S",
+                   help="longest time in seconds of one LLM request, start to last byte (default 60)")
+    p.add_argument("--retries", type=int_between(0, 20), default=3, metavar="N",
                    help="retries of timeouts, connection errors, 429 and 5xx, with backoff (default 3)")
     p.add_argument("--response-mode", choices=("auto", "json_schema", "json_object", "none"), default=None,
                    help="how the JSON answer is requested: auto (default; json_schema, falling back to "
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from .._io import atomic_write
     from ..generate import critique, derive_okrs, generate_scorecard, list_briefs, load_brief
     from ..scorecard import lint, save_scorecard
-    from ._common import UsageError, check_output_file
+    from ._common import UsageError, check_not_inputs, check_output_file
 
     if args.list_briefs:
         for name in list_briefs():
@@ -89,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     check_output_file(args.out, "-o/--out", (".yaml", ".yml", ".json"))
     check_output_file(args.critique, "--critique", (".md", ".markdown", ".txt"))
     check_output_file(args.okrs, "--okrs", (".yaml", ".yml", ".json", ".md"))
+    check_not_inputs({"-o/--out": args.out, "--critique": args.critique, "--okrs": args.okrs},
+                     {"--brief": args.brief, "--parent": args.parent})
     brief = load_brief(args.brief)
     sc = generate_scorecard(
         brief, provider=args.provider, model=args.model, base_url=args.base_url, parent=args.parent,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import finite_float, non_negative_int, positive_int
+from .. import _limits
+from ._common import finite_float, int_between, non_negative_int
 
 NAME = "lever"
 HELP = "simulate the effect of moving one KPI on the KPIs downstream (supported links only)"
@@ -39,8 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--evidence", required=True, metavar="FILE", help="evidence file from `bsc validate --json`")
     p.add_argument("--kpi", required=True, metavar="ID", help="the lever: a KPI id or an objective id")
     p.add_argument("--change", required=True, type=finite_float, metavar="X", help="size of the move, in the KPI's units")
-    p.add_argument("--horizon", type=positive_int, default=8, metavar="H", help="periods to simulate (default 8)")
-    p.add_argument("--draws", type=positive_int, default=1000, metavar="N",
+    p.add_argument("--horizon", type=int_between(1, _limits.MAX_HORIZON), default=8, metavar="H", help="periods to simulate (default 8)")
+    p.add_argument("--draws", type=int_between(10, _limits.MAX_DRAWS), default=1000, metavar="N",
                    help="coefficient draws for the band (default 1000)")
     p.add_argument("--seed", type=non_negative_int, default=0, metavar="N", help="random seed (default 0)")
     p.add_argument("--pulse", action="store_true", help="a one-off change instead of a permanent step")
@@ -53,10 +54,12 @@ def run(args: argparse.Namespace) -> int:
     from ..evidence import load_evidence, simulate_lever
     from ..history import load_history
     from ..scorecard import load_scorecard
-    from ._common import check_output_file
+    from ._common import check_not_inputs, check_output_file
 
     check_output_file(args.csv, "--csv")
     check_output_file(args.plot, "--plot", (".png", ".svg", ".pdf"))
+    check_not_inputs({"--csv": args.csv, "--plot": args.plot},
+                     {"SCORECARD": args.scorecard, "--data": args.data, "--evidence": args.evidence})
     sc = load_scorecard(args.scorecard)
     ev = load_evidence(args.evidence)
     history = load_history(args.data, unit=args.unit, period=args.period)

@@ -33,7 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..scorecard import LINT_RULES, lint, load_scorecard
-    from ._common import UsageError, check_output_file, write_json
+    from ._common import UsageError, check_not_inputs, check_output_file, write_json
 
     if args.rules:
         for code, text in LINT_RULES.items():
@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.scorecard:
         raise UsageError("give a scorecard file or shipped example name (or --rules)")
     check_output_file(args.json, "--json")
+    check_not_inputs({"--json": args.json}, {"SCORECARD": args.scorecard})
     findings = lint(load_scorecard(args.scorecard))
     if args.json:
         write_json({"scorecard": args.scorecard, "findings": findings.to_records()}, args.json)

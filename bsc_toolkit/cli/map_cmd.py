@@ -49,9 +49,11 @@ def run(args: argparse.Namespace) -> int:
     import warnings
 
     from ..strategy_map import strategy_map
-    from ._common import check_output_file
+    from ._common import check_not_inputs, check_output_file
 
     check_output_file(args.out, "-o/--out")  # the format is checked by render(), from the extension
+    check_not_inputs({"-o/--out": args.out},
+                     {"SCORECARD": args.scorecard, "--evidence": args.evidence, "--parent": args.parent})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reported below, one line each
         m = strategy_map(args.scorecard, args.evidence, parent=args.parent, title=args.title,

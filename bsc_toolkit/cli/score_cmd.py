@@ -36,15 +36,19 @@ def _read_actuals(path: str) -> dict[str, float]:
     import math
     from pathlib import Path
 
-    from ..errors import DataError
+    from ..errors import DataError, clip
 
     p = Path(path)
     if not p.exists():
         raise DataError("file not found (expected a CSV with columns kpi,value)", file=path)
     if p.is_dir():
         raise DataError("is a folder; expected a CSV with columns kpi,value (or a YAML mapping)", file=path)
+    from ..scorecard._yaml import DocumentError, read_text
+
     try:
-        text = p.read_text(encoding="utf-8-sig")  # -sig: Excel writes a byte-order mark
+        text = read_text(p, "actuals file", encoding="utf-8-sig")  # -sig: Excel writes a byte-order mark
+    except DocumentError as exc:
+        raise DataError(str(exc.problem), file=path) from None
     except UnicodeDecodeError as exc:
         raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); expected a CSV with columns "
                         "kpi,value", file=path) from None
@@ -53,9 +57,9 @@ def _read_actuals(path: str) -> dict[str, float]:
         import yaml
 
         try:
-            from ..scorecard.io import _UniqueKeyLoader  # refuses duplicate keys
+            from ..scorecard._yaml import load_yaml  # bounded; refuses duplicate keys
 
-            data = yaml.load(text, Loader=_UniqueKeyLoader)
+            data = load_yaml(text, what="actuals file")[0]
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             what = getattr(exc, "problem", None) or "malformed YAML"
@@ -72,7 +76,11 @@ def _read_actuals(path: str) -> dict[str, float]:
         import csv
         import io
 
-        rows = list(csv.reader(io.StringIO(text)))
+        reader = csv.reader(io.StringIO(text))
+        try:
+            rows = list(reader)
+        except csv.Error as exc:  # e.g. a field longer than the csv module's limit
+            raise DataError(f"malformed CSV: {exc}", file=path, row=reader.line_num) from None
         if not rows or [c.strip().lower() for c in rows[0][:2]] != ["kpi", "value"]:
             found = ",".join(rows[0][:4]) if rows else "an empty file"
             raise DataError(f"expected a header row 'kpi,value', found '{found}'", file=path, row=1)
@@ -99,7 +107,7 @@ def _read_actuals(path: str) -> dict[str, float]:
         except (TypeError, ValueError):
             x = math.nan
         if not math.isfinite(x):
-            raise DataError(f"{pre}value for KPI '{kpi}' is not a number: {v!r}", file=path, **at, **({"column": "value"} if at else {}))
+            raise DataError(f"{pre}value for KPI {clip(kpi, 60)} is not a number: {clip(v)}", file=path, **at, **({"column": "value"} if at else {}))
         out[kpi] = x
     return out
 
@@ -107,9 +115,10 @@ def _read_actuals(path: str) -> dict[str, float]:
 def run(args: argparse.Namespace) -> int:
     from ..errors import DataError
     from ..scorecard import load_scorecard, score
-    from ._common import check_output_file, write_json
+    from ._common import check_not_inputs, check_output_file, write_json
 
     check_output_file(args.json, "--json")
+    check_not_inputs({"--json": args.json}, {"SCORECARD": args.scorecard, "--actuals": args.actuals})
     sc = load_scorecard(args.scorecard)
     actuals = _read_actuals(args.actuals) if args.actuals else None
     if actuals:

@@ -73,22 +73,23 @@ def _key(text: str) -> str | int:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ._common import non_negative_int, positive_int
+    from .. import _limits
+    from ._common import finite_float, int_between, non_negative_int
 
     p.add_argument("scorecard", help="scorecard file (.yaml/.json) or shipped example name")
     p.add_argument("-o", "--out", required=True, metavar="DIR", help="folder for history.csv and truth.json")
-    p.add_argument("--units", type=positive_int, default=30, metavar="N",
+    p.add_argument("--units", type=int_between(1, _limits.MAX_SIM_UNITS), default=30, metavar="N",
                    help="number of units (stores, regions); 1 = a single company series (default 30)")
-    p.add_argument("--periods", type=positive_int, default=24, metavar="T", help="periods per unit (default 24)")
+    p.add_argument("--periods", type=int_between(1, _limits.MAX_SIM_PERIODS), default=24, metavar="T", help="periods per unit (default 24)")
     p.add_argument("--frequency", default="quarterly",
                    choices=["annual", "quarterly", "monthly", "weekly", "daily", "integer"],
                    help="period frequency (default quarterly)")
     p.add_argument("--start", metavar="P", help="first period, e.g. 2020Q1, 2019-01, 2015 (default: end in 2025)")
-    p.add_argument("--trend", type=float, default=0.0, metavar="X",
+    p.add_argument("--trend", type=finite_float, default=0.0, metavar="X",
                    help="shared linear trend per period toward each target, standardised (default 0)")
-    p.add_argument("--seasonality", type=float, default=0.0, metavar="X", help="seasonal amplitude (default 0)")
-    p.add_argument("--noise", type=float, default=1.0, metavar="X", help="standard deviation of the shocks (default 1)")
-    p.add_argument("--persistence", type=float, default=0.5, metavar="X",
+    p.add_argument("--seasonality", type=finite_float, default=0.0, metavar="X", help="seasonal amplitude (default 0)")
+    p.add_argument("--noise", type=finite_float, default=1.0, metavar="X", help="standard deviation of the shocks (default 1)")
+    p.add_argument("--persistence", type=finite_float, default=0.5, metavar="X",
                    help="AR(1) coefficient of each KPI on its own past, 0 <= X < 1 (default 0.5)")
     p.add_argument("--effect", type=_link_value, action="append", default=[], metavar="FROM:TO=VALUE",
                    help="effect size of a link in standard deviations (repeatable; default 0.5)")
@@ -102,9 +103,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..history import simulate_history
-    from ._common import check_output_dir
+    from ._common import check_not_inputs, check_output_dir
 
     check_output_dir(args.out, "-o/--out")
+    check_not_inputs({"-o/--out": args.out}, {"SCORECARD": args.scorecard},
+                     folders={"-o/--out": ("history.csv", "truth.json")})
     effects = {_key(k): v for k, v in args.effect}
     sim = simulate_history(
         args.scorecard,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import csv_list, non_negative_int
+from .. import _limits
+from ._common import csv_list, int_between, non_negative_int
 
 NAME = "validate"
 HELP = "test the scorecard's cause-and-effect links on KPI history (verdict per link)"
@@ -96,7 +97,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-chains", action="store_true", help="skip the chain (indirect) effects")
     p.add_argument("--no-discovery", action="store_true",
                    help="skip the exploratory search for candidate and reverse links")
-    p.add_argument("--bootstrap", type=non_negative_int, default=499, metavar="N",
+    p.add_argument("--bootstrap", type=int_between(0, _limits.MAX_BOOTSTRAP), default=499, metavar="N",
                    help="bootstrap replications for the chain CIs (default 499; 0: Sobel only)")
     p.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
                    help="random seed of the bootstrap (default 0)")
@@ -107,9 +108,10 @@ def run(args: argparse.Namespace) -> int:
     from ..evidence import validate
     from ..history import load_history
     from ..scorecard import load_scorecard
-    from ._common import check_output_file, write_json
+    from ._common import check_not_inputs, check_output_file, write_json
 
     check_output_file(args.json, "--json")
+    check_not_inputs({"--json": args.json}, {"SCORECARD": args.scorecard, "--data": args.data})
     sc = load_scorecard(args.scorecard)
     source, database = args.data, None
     if args.sql and (str(args.data).lower().endswith(_DATABASE_SUFFIXES) or "://" in str(args.data)):

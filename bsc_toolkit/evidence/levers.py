@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import _limits
 from ..errors import DataError
 from .data import PanelArrays
 from .design import Spec, build_sample
@@ -302,6 +303,10 @@ def simulate_lever(
     H, D = int(horizon), int(draws)
     used, not_used, order = _reach(ev, sc, lever)
     pos = {k: i for i, k in enumerate(order)}
+    K = len(order)
+    if D * K * (H + 1) > _limits.MAX_LEVER_VALUES:  # the paths array: (draws + 1) x K x (H + 1)
+        raise DataError(f"{D:,} draws x {K} KPIs x {H + 1} periods is more than the {_limits.MAX_LEVER_VALUES:,} "
+                        "values a lever simulation keeps; use fewer draws or a shorter horizon")
     rng = np.random.default_rng(seed)
     inc, owns, notes = _coefficients(used, pa, order, rng, D)
     dev = _propagate(order, pos, inc, owns, change, kind, D, H)
@@ -335,10 +340,10 @@ def simulate_lever(
 def _check_args(kind: str, horizon: Any, draws: Any, band: float, change: Any) -> float:
     if kind not in ("step", "pulse"):
         raise DataError(f"`kind` must be 'step' or 'pulse', got {kind!r}")
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
-        raise DataError(f"`horizon` must be a whole number >= 1, got {horizon!r}")
-    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or draws < 10:
-        raise DataError(f"`draws` must be a whole number >= 10, got {draws!r}")
+    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or not 1 <= horizon <= _limits.MAX_HORIZON:
+        raise DataError(f"`horizon` must be a whole number from 1 to {_limits.MAX_HORIZON:,}, got {horizon!r}")
+    if isinstance(draws, bool) or not isinstance(draws, (int, np.integer)) or not 10 <= draws <= _limits.MAX_DRAWS:
+        raise DataError(f"`draws` must be a whole number from 10 to {_limits.MAX_DRAWS:,}, got {draws!r}")
     if not (0 < band < 1):
         raise DataError(f"`band` must be between 0 and 1, got {band!r}")
     try:

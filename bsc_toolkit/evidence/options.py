@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .. import _limits
 from ..errors import OptionError
 
 __all__ = [
@@ -78,7 +79,7 @@ def whole(value: Any, name: str, lo: int = 0, hi: int | None = None) -> int:
             ok = isinstance(value, np.integer)
         except ImportError:  # pragma: no cover
             ok = False
-    rng = f">= {lo}" if hi is None else f"between {lo} and {hi}"
+    rng = f">= {lo}" if hi is None else f"from {lo:,} to {hi:,}"
     if not ok or value < lo or (hi is not None and value > hi):
         raise OptionError(f"`{name}` must be a whole number {rng}, got {value!r}")
     return int(value)
@@ -134,9 +135,9 @@ class Options:
         choice(self.transform, "transform", TRANSFORMS, auto=True)
         choice(self.engine, "engine", ENGINES)
         choice(self.estimator, "estimator", ESTIMATORS)
-        whole(self.own_lags, "own_lags")
-        whole(self.max_lag, "max_lag")
-        whole(self.bootstrap, "bootstrap")
+        whole(self.own_lags, "own_lags", 0, _limits.MAX_LAGS)
+        whole(self.max_lag, "max_lag", 0, _limits.MAX_LAGS)
+        whole(self.bootstrap, "bootstrap", 0, _limits.MAX_BOOTSTRAP)
         whole(self.seed, "seed")
         object.__setattr__(self, "alpha", _alpha(self.alpha))
         ctrl = self.controls

@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import GenerationError
+from ..errors import GenerationError, clip
+from ..scorecard._yaml import DocumentError, load_yaml, read_text
 
 __all__ = ["Brief", "as_brief", "demo_brief_path", "list_briefs", "load_brief", "brief_path"]
 
@@ -119,7 +120,7 @@ def _from_mapping(data: Any, file: str) -> Brief:
             if err.get("type") == "extra_forbidden":
                 lines.append(f"unknown key '{key}' (allowed: {', '.join(_FIELDS)})")
             else:
-                lines.append(f"{key}: {err.get('msg')}, got {err.get('input')!r}")
+                lines.append(f"{key}: {err.get('msg')}, got {clip(err.get('input'))}")
         raise GenerationError(f"brief {file}: " + "; ".join(lines)) from None
 
 
@@ -134,10 +135,10 @@ def parse_brief(text: str, *, file: str = "<brief>", format: str | None = None) 
     fmt = (format or "md").lower()
     try:
         if fmt in ("yaml", "yml"):
-            return _from_mapping(yaml.safe_load(text), file)
+            return _from_mapping(load_yaml(text, what="brief")[0], file)
         m = re.match(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", text, flags=re.S)
         if m:
-            front = yaml.safe_load(m.group(1)) or {}
+            front = load_yaml(m.group(1), what="brief")[0] or {}
             body = m.group(2).strip()
             if isinstance(front, dict) and body:
                 front = {**front, "text": (str(front.get("text", "")) + "\n" + body).strip()}
@@ -148,7 +149,7 @@ def parse_brief(text: str, *, file: str = "<brief>", format: str | None = None) 
         raise GenerationError(f"brief {file}{line}: malformed YAML: {getattr(exc, 'problem', exc)}") from None
     if not text.strip():
         raise GenerationError(f"brief {file}: is empty; describe the organisation and its strategy")
-    return Brief(text=text.strip(), organisation=_first_heading(text), source=file)
+    return _from_mapping({"text": text.strip(), "organisation": _first_heading(text)}, file)  # located errors
 
 
 def _briefs_root():
@@ -222,7 +223,9 @@ def load_brief(path: str | os.PathLike[str]) -> Brief:
         raise GenerationError(f"brief {path}: a '{p.suffix}' file is not a strategy brief; expected a .yaml "
                               "brief (organisation, sector, mission, themes, ...) or a .md/.txt text")
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_text(p, "brief")  # bounded: at most _limits.MAX_DOCUMENT_BYTES
+    except DocumentError as exc:
+        raise GenerationError(f"brief {path}: {exc.problem}") from None
     except UnicodeDecodeError as exc:
         raise GenerationError(f"brief {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     fmt = "yaml" if p.suffix.lower() in (".yaml", ".yml") else "md"

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..errors import GenerationError, ScorecardError
 from ..scorecard import Scorecard, check_cascade, lint, scorecard_json_schema
+from ..scorecard._yaml import DocumentError, load_json
 from ..scorecard.io import load_scorecard, scorecard_from_data
 from .brief import Brief, as_brief
 from .llm import (
@@ -256,12 +257,16 @@ def check_answer(
     if not text.strip():
         return None, ["the answer is empty; send the scorecard as one JSON object"]
     try:
-        data = json.loads(_strip_fences(text))
+        data = load_json(_strip_fences(text), what="answer")  # bounded: size, nesting, duplicate keys
     except json.JSONDecodeError as exc:
         return None, [f"the answer is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]
+    except DocumentError as exc:
+        return None, [f"the answer is not a usable JSON object: {exc.problem}"
+                      + (f" at line {exc.line}" if exc.line else "")]
     if not isinstance(data, dict):
         return None, [f"the answer must be a JSON object (a scorecard), got a JSON {type(data).__name__}"]
     data.pop("generator", None)
+    data.pop("parent", None)  # a model-chosen path is never kept (it could name any file); the user's is
     if parent is not None:
         data["parent"] = parent_ref or parent.name
     try:

@@ -3,32 +3,45 @@
 The official ``openai`` client is used with ``max_retries=0``: the retry loop is
 here, visible and testable. Timeouts, connection errors, HTTP 429 and 5xx are
 retried with exponential backoff (honouring ``Retry-After``); other HTTP errors
-fail at once. Every message that leaves this module passes through
-:meth:`LLMConfig.redact`, so the API key never appears in an exception, a log
-line or a repr.
+fail at once.
+
+The transport is bounded: ``timeout`` is the longest time of one request from
+start to the last byte of the answer (a server that drips one byte a second
+cannot hold it open), answers larger than
+:data:`bsc_toolkit._limits.MAX_LLM_RESPONSE_BYTES` are refused, and redirects
+are not followed (a redirect would send the request, and the key, elsewhere).
+
+The API key is registered as a secret (:func:`bsc_toolkit.errors.register_secret`)
+as soon as a configuration holds it: it is redacted from every message, log line
+and written file, and from the model's answers themselves.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import email.utils
-import logging
+import importlib
+import math
 import os
 import re
+import threading
 import time
+import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import GenerationError
+from .. import _limits
+from .._io import redacting_logger
+from ..errors import GenerationError, clip, redact, register_secret
 
 __all__ = [
-    "DEFAULT_MODEL", "LLMConfig", "RESPONSE_MODES", "ResponseFormatRejected", "chat", "resolve_config",
-    "resolve_response_mode", "retry_delay",
+    "DEFAULT_MODEL", "LLMConfig", "RESPONSE_MODES", "ResponseFormatRejected", "ResponseTooLarge", "chat",
+    "resolve_config", "resolve_response_mode", "retry_delay",
 ]
 
-log = logging.getLogger("bsc_toolkit.generate")
+log = redacting_logger("bsc_toolkit.generate")
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -103,7 +116,8 @@ class LLMConfig:
         ``None`` means the OpenAI API.
     api_key : str or None
     timeout : float
-        Seconds per request.
+        Longest time of one request in seconds, from sending it to the last byte of the answer
+        (at most :data:`bsc_toolkit._limits.MAX_TIMEOUT`).
     retries : int
         Retries of transient failures (timeouts, connection errors, 429, 5xx) per request.
     backoff : float
@@ -120,6 +134,19 @@ class LLMConfig:
     backoff: float = 1.0
     max_backoff: float = 30.0
 
+    def __post_init__(self) -> None:
+        for secret in self._secrets():
+            register_secret(secret)
+        if not (0 < self.timeout <= _limits.MAX_TIMEOUT):  # also refuses nan
+            raise GenerationError(f"timeout must be in (0, {_limits.MAX_TIMEOUT:g}] s, got {self.timeout!r}")
+
+    def _secrets(self) -> list[str]:
+        found = [self.api_key] if self.api_key else []
+        if self.base_url:
+            parts = urlsplit(self.base_url)
+            found += [x for x in (parts.password, parts.query) if x]
+        return found
+
     @property
     def url(self) -> str:
         return _safe_url(self.base_url or DEFAULT_BASE_URL)
@@ -131,14 +158,10 @@ class LLMConfig:
         return parts.netloc or self.url
 
     def redact(self, text: object) -> str:
-        """``text`` with the API key (and any URL credentials) replaced by ``***``."""
-        s = str(text)
-        secrets = [self.api_key] if self.api_key else []
-        if self.base_url:
-            parts = urlsplit(self.base_url)
-            secrets += [x for x in (parts.password, parts.query) if x]
-        for secret in secrets:
-            if secret and len(secret) >= 4:
+        """``text`` with the API key, any URL credentials and every registered secret replaced by ``***``."""
+        s = redact(str(text))
+        for secret in self._secrets():
+            if len(secret) >= 4:
                 s = s.replace(secret, "***")
         return s
 
@@ -187,8 +210,9 @@ def resolve_config(
             provider="openai",
         )
     mdl = model or os.environ.get("BSC_LLM_MODEL") or DEFAULT_MODEL
-    if timeout <= 0 or retries < 0 or backoff < 0:
-        raise GenerationError(f"timeout must be > 0 and retries, backoff >= 0, got {timeout}, {retries}, {backoff}")
+    if not (0 < timeout <= _limits.MAX_TIMEOUT) or not (0 <= retries <= 100) or not (0 <= backoff <= 3600):
+        raise GenerationError(f"timeout must be in (0, {_limits.MAX_TIMEOUT:g}] s, retries in 0..100 and backoff in "
+                              f"0..3600 s, got {timeout!r}, {retries!r}, {backoff!r}")
     return LLMConfig(mdl, url, key, float(timeout), int(retries), float(backoff), float(max_backoff))
 
 
@@ -204,6 +228,8 @@ def retry_delay(headers: Any, attempt: int, backoff: float, max_backoff: float =
     2.0
     >>> retry_delay({}, 3, backoff=0.5)
     4.0
+    >>> retry_delay({"retry-after": "nan"}, 0, backoff=0.5)  # a broken header falls back to backoff
+    0.5
     """
     delay: float | None = None
     get = (lambda k: headers.get(k)) if headers is not None else (lambda k: None)
@@ -214,18 +240,111 @@ def retry_delay(headers: Any, attempt: int, backoff: float, max_backoff: float =
         except ValueError:
             delay = None
     ra = get("retry-after")
-    if delay is None and ra is not None:
+    if (delay is None or math.isnan(delay)) and ra is not None:
         try:
             delay = float(ra)
         except ValueError:
             try:
                 when = email.utils.parsedate_to_datetime(ra)
                 delay = (when - _dt.datetime.now(_dt.timezone.utc)).total_seconds()
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 delay = None
-    if delay is None or delay < 0:
+    if delay is None or math.isnan(delay) or delay < 0:  # 'nan', '-1', a date in the past
         delay = backoff * (2**attempt)
     return float(min(delay, max_backoff))
+
+
+class ResponseTooLarge(GenerationError):
+    """The server's answer is larger than :data:`bsc_toolkit._limits.MAX_LLM_RESPONSE_BYTES`."""
+
+
+def _http_library() -> Any:
+    """The HTTP library the installed ``openai`` client is built on (``httpx``, or ``httpx2`` in openai 3)."""
+    import openai
+
+    base = next(c for c in openai.DefaultHttpxClient.__mro__ if c.__name__ == "Client")
+    return importlib.import_module(base.__module__.partition(".")[0])
+
+
+def _proxy_for(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (``HTTPS_PROXY``, ``NO_PROXY``, ...), as httpx would use."""
+    parts = urlsplit(url)
+    if parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+        return None
+    return urllib.request.getproxies().get(parts.scheme)
+
+
+def _deadline_transport(lib: Any, url: str, seconds: float, max_bytes: int) -> Any:
+    """A transport of ``lib`` whose requests end ``seconds`` after they start, however the server drips.
+
+    Each request runs in a worker thread that also reads the whole (size-bounded) body;
+    the caller waits at most ``seconds``. At the deadline the connections are closed
+    (the worker then ends at its next read) and ``lib.ReadTimeout`` is raised, which
+    the ``openai`` client reports as a timeout. Only the libraries' public API is used.
+    """
+    proxy = _proxy_for(url)
+
+    class DeadlineTransport(lib.BaseTransport):  # type: ignore[misc, name-defined]
+        def __init__(self) -> None:
+            self._inner = lib.HTTPTransport(proxy=proxy)
+
+        def handle_request(self, request: Any) -> Any:
+            result: dict[str, Any] = {}
+            inner = self._inner
+
+            def work() -> None:
+                try:
+                    resp = inner.handle_request(request)
+                    chunks, size = [], 0
+                    try:
+                        for chunk in resp.stream:
+                            size += len(chunk)
+                            if size > max_bytes:
+                                raise ResponseTooLarge(f"the server's answer is larger than {max_bytes:,} bytes")
+                            chunks.append(chunk)
+                    finally:
+                        resp.stream.close()
+                    result["response"] = lib.Response(resp.status_code, headers=resp.headers,
+                                                      content=b"".join(chunks), request=request)
+                except BaseException as exc:  # handed to the caller's thread
+                    result["error"] = exc
+
+            worker = threading.Thread(target=work, name="bsc-llm-request", daemon=True)
+            worker.start()
+            worker.join(seconds)
+            if worker.is_alive():
+                self._inner = lib.HTTPTransport(proxy=proxy)  # the next request gets fresh connections
+                inner.close()
+                raise lib.ReadTimeout(f"no complete answer within {seconds:g} s", request=request)
+            if "error" in result:
+                raise result["error"]
+            return result["response"]
+
+        def close(self) -> None:
+            self._inner.close()
+
+    return DeadlineTransport()
+
+
+def _client(cfg: LLMConfig) -> Any:
+    """The ``openai`` client for one conversation: no retries of its own, no redirects, a total deadline."""
+    import openai
+
+    base_url = cfg.base_url or DEFAULT_BASE_URL
+    lib = _http_library()
+    transport = _deadline_transport(lib, base_url, cfg.timeout, _limits.MAX_LLM_RESPONSE_BYTES)
+    http = openai.DefaultHttpxClient(transport=transport, follow_redirects=False, timeout=cfg.timeout)
+    return openai.OpenAI(base_url=base_url, api_key=cfg.api_key or "not-needed", timeout=cfg.timeout,
+                         max_retries=0, http_client=http)
+
+
+def _redirect_message(exc: Any, cfg: LLMConfig) -> str:
+    status = exc.status_code
+    location = exc.response.headers.get("location", "") if exc.response is not None else ""
+    target = _safe_url(location) if "://" in location else location
+    where = f" to {clip(target, 120)}" if target else ""
+    return (f"the server answered with a redirect (HTTP {status}){where}; redirects are not followed (the "
+            f"request and the API key would go to another address): set the base URL to the final address")
 
 
 def chat(
@@ -237,6 +356,9 @@ def chat(
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
     """Send one chat-completions request (retrying transient failures) and return the answer text.
+
+    Each attempt ends ``cfg.timeout`` seconds after it starts, answer read or not.
+    The answer comes back with every secret (the API key, ...) replaced by ``***``.
 
     Raises
     ------
@@ -262,24 +384,25 @@ def chat(
     if temperature is not None:
         kwargs["temperature"] = temperature
     attempts = cfg.retries + 1
-    with openai.OpenAI(
-        base_url=cfg.base_url or DEFAULT_BASE_URL,
-        api_key=cfg.api_key or "not-needed",
-        timeout=cfg.timeout,
-        max_retries=0,
-    ) as client:
+
+    def fail(what: str) -> GenerationError:
+        return GenerationError(cfg.redact(what), provider=cfg.provider, model=cfg.model)
+
+    with _client(cfg) as client:
         for attempt in range(attempts):
             headers = None
             try:
                 resp = client.chat.completions.create(**kwargs)
             except openai.APITimeoutError:
-                what = f"the request timed out after {cfg.timeout:g} s"
+                what = f"the request timed out after {cfg.timeout:g} s (start to last byte of the answer)"
             except openai.APIConnectionError as exc:
                 cause = exc.__cause__ or exc
-                what = f"could not connect to {cfg.url} ({type(cause).__name__}: {cause})"
+                what = f"could not connect to {cfg.url} ({type(cause).__name__}: {clip(str(cause))})"
             except openai.APIStatusError as exc:
                 status = exc.status_code
                 detail = _detail(exc)
+                if 300 <= status < 400:
+                    raise fail(_redirect_message(exc, cfg)) from None
                 if status == 429 or status >= 500:
                     what = f"the server answered HTTP {status}" + (f": {detail}" if detail else "")
                     headers = exc.response.headers if exc.response is not None else None
@@ -294,18 +417,17 @@ def chat(
                             model=cfg.model,
                         ) from None
                     raise GenerationError(msg, provider=cfg.provider, model=cfg.model) from None
+            except ResponseTooLarge as exc:
+                raise fail(f"{exc}; the request was abandoned") from None
             except openai.OpenAIError as exc:
-                raise GenerationError(
-                    cfg.redact(f"the request failed: {type(exc).__name__}: {exc}"),
-                    provider=cfg.provider, model=cfg.model,
-                ) from None
+                raise fail(f"the request failed: {type(exc).__name__}: {clip(str(exc))}") from None
+            except (ValueError, RecursionError) as exc:  # a body that is not a chat-completions answer
+                what = (f"the server's answer is not a valid chat-completions response "
+                        f"({type(exc).__name__}: {clip(str(exc), 120)})")
             else:
-                return _content(resp)
+                return cfg.redact(_content(resp))
             if attempt + 1 >= attempts:
-                raise GenerationError(
-                    cfg.redact(f"{what}; gave up after {attempts} attempt(s)"),
-                    provider=cfg.provider, model=cfg.model,
-                )
+                raise fail(f"{what}; gave up after {attempts} attempt(s)")
             delay = retry_delay(headers, attempt, cfg.backoff, cfg.max_backoff)
             log.warning(cfg.redact(
                 f"{cfg.provider} ({cfg.model}): {what}; retry {attempt + 1} of {cfg.retries} in {delay:.3g} s"
@@ -325,8 +447,10 @@ def _detail(exc: Any) -> str:
 
 
 def _content(resp: Any) -> str:
-    choices = getattr(resp, "choices", None) or []
-    if not choices:
+    """The answer's text; empty when the body has no message text (the caller asks again)."""
+    try:
+        msg = resp.choices[0].message
+        text = getattr(msg, "content", None) or getattr(msg, "refusal", None) or ""
+    except (AttributeError, TypeError, IndexError, KeyError):
         return ""
-    msg = choices[0].message
-    return (getattr(msg, "content", None) or getattr(msg, "refusal", None) or "").strip()
+    return text.strip() if isinstance(text, str) else ""

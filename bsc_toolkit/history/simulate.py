@@ -45,6 +45,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from .. import _limits
 from ..errors import DataError
 from .frame import SINGLE_UNIT, KPIHistory
 from .periods import FREQUENCIES, PANDAS_FREQ, format_periods, parse_start, period_index
@@ -369,11 +370,13 @@ def _check_number(name: str, value: Any, lo: float | None = None, hi: float | No
     return x
 
 
-def _check_int(name: str, value: Any, lo: int) -> int:
+def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise DataError(f"`{name}` must be a whole number >= {lo}, got {value!r}")
     if value < lo:
         raise DataError(f"`{name}` must be >= {lo}, got {value}")
+    if hi is not None and value > hi:
+        raise DataError(f"`{name}` must be <= {hi:,}, got {value:,}")
     return int(value)
 
 
@@ -471,9 +474,9 @@ def simulate_history(
     from ..scorecard import Scorecard, load_scorecard
 
     sc = scorecard if isinstance(scorecard, Scorecard) else load_scorecard(scorecard)
-    n_units = _check_int("n_units", n_units, 1)
-    n_periods = _check_int("n_periods", n_periods, 1)
-    burn_in = _check_int("burn_in", burn_in, 0)
+    n_units = _check_int("n_units", n_units, 1, _limits.MAX_SIM_UNITS)
+    n_periods = _check_int("n_periods", n_periods, 1, _limits.MAX_SIM_PERIODS)
+    burn_in = _check_int("burn_in", burn_in, 0, _limits.MAX_SIM_PERIODS)
     seed = _check_int("seed", seed, 0)
     if frequency not in FREQUENCIES:
         raise DataError(f"`frequency` must be one of {', '.join(FREQUENCIES)}, got {frequency!r}")
@@ -488,6 +491,9 @@ def simulate_history(
     kpi_objs = list(sc.kpis)
     if not kpi_objs:
         raise DataError(f"scorecard '{sc.name}' has no KPIs to simulate")
+    if n_units * (n_periods + burn_in) * len(kpi_objs) > _limits.MAX_SIMULATED_VALUES:
+        raise DataError(f"{n_units:,} units x {n_periods:,} periods (+ {burn_in} burn-in) x {len(kpi_objs)} KPIs is more "
+                        f"than the {_limits.MAX_SIMULATED_VALUES:,} values a simulation makes; use fewer units or periods")
     names = [k.id for k in kpi_objs]
     pos = {n: i for i, n in enumerate(names)}
     levels = {k.id: sc.perspective_of(k.id).level for k in kpi_objs}

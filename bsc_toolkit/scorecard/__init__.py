@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from .cascade import check_cascade, load_parent
-from .examples import example_path, list_examples, load_example
+from .examples import example_path, list_examples
 from .findings import Finding, Findings
-from .io import dump_yaml, load_scorecard, parse_scorecard, save_scorecard, scorecard_from_data
+from .io import (
+    dump_yaml,
+    load_example,
+    load_scorecard,
+    parse_scorecard,
+    save_scorecard,
+    scorecard_from_data,
+)
 from .lint import LINT_RULES, lint, objective_graph
 from .model import (
     KPI,

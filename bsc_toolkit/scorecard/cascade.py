@@ -9,25 +9,52 @@ parent objectives that do not exist.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
+from ..errors import Problem, ScorecardError, clip
+from .examples import list_examples
 from .findings import Finding, Findings
+from .io import load_scorecard
 from .model import Scorecard
 
-__all__ = ["check_cascade", "load_parent"]
+__all__ = ["SCORECARD_SUFFIXES", "check_cascade", "load_parent"]
+
+#: the file extensions a ``parent:`` reference may have (besides a shipped example's name)
+SCORECARD_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def load_parent(child: Scorecard, base_dir: str | None = None) -> Scorecard | None:
-    """Load the scorecard named by ``child.parent`` (a path relative to ``base_dir`` or an example name)."""
-    from pathlib import Path
+def load_parent(child: Scorecard, base_dir: str | None = None, *, file: str | None = None) -> Scorecard | None:
+    """Load the scorecard named by ``child.parent`` (a path relative to ``base_dir`` or an example name).
 
-    from .io import load_scorecard
+    ``parent:`` is text from a file (which an LLM may have written), so it must name a
+    shipped example or a ``.yaml``/``.yml``/``.json`` file: ``parent: .env`` is refused
+    without reading the file. ``file`` names the child in messages.
 
+    Examples
+    --------
+    >>> from bsc_toolkit.scorecard import load_example
+    >>> load_parent(load_example("software_engineering")).name
+    'Lumen Cloud'
+    """
     if not child.parent:
         return None
-    p = Path(child.parent)
-    if base_dir is not None and not p.is_absolute() and (Path(base_dir) / p).exists():
-        p = Path(base_dir) / p
-    return load_scorecard(p)
+    ref = child.parent
+    examples = list_examples()
+    if ref not in examples and (Path(ref).suffix.lower() not in SCORECARD_SUFFIXES or len(ref) > 4096):
+        raise ScorecardError([Problem(
+            "parent", f"`parent` must name a scorecard file ({', '.join(SCORECARD_SUFFIXES)}) or a shipped "
+            f"example ({', '.join(examples)}), got {clip(ref)}")], file)
+    p = Path(ref)
+    candidates = [Path(base_dir) / p] if base_dir is not None and not p.is_absolute() else []
+    for c in [*candidates, p]:
+        if c.is_file():
+            return load_scorecard(c)
+    if ref in examples:
+        return load_scorecard(ref)
+    where = f" (looked in '{base_dir}' and the current folder)" if candidates else ""
+    raise ScorecardError([Problem(
+        "parent", f"parent scorecard {clip(ref)} not found{where}; shipped examples: {', '.join(examples)}; "
+        "or name the parent explicitly (--parent FILE)")], file)
 
 
 def check_cascade(parent: Scorecard, children: Scorecard | Sequence[Scorecard]) -> Findings:

@@ -1,13 +1,17 @@
-"""Realistic example scorecards shipped with the package, loadable by name."""
+"""Realistic example scorecards shipped with the package, findable by name.
+
+:func:`bsc_toolkit.scorecard.load_example` (in :mod:`.io`) loads one; this module
+only knows where they are, so it imports nothing from the package but the errors.
+"""
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
 
-from .model import Scorecard
+from ..errors import Problem, ScorecardError
 
-__all__ = ["example_path", "list_examples", "load_example"]
+__all__ = ["example_path", "list_examples"]
 
 _DIR = "examples"
 
@@ -27,14 +31,5 @@ def list_examples() -> list[str]:
 def example_path(name: str) -> Path:
     """Path of a shipped example's YAML file."""
     if name not in list_examples():
-        from ..errors import Problem, ScorecardError
-
         raise ScorecardError([Problem("", f"no example named '{name}' (available: {', '.join(list_examples())})")])
     return Path(str(resources.files(__package__).joinpath(_DIR, f"{name}.yaml")))
-
-
-def load_example(name: str) -> Scorecard:
-    """Load a shipped example scorecard by name (``retail``, ``hospital``, ``software``, ...)."""
-    from .io import load_scorecard
-
-    return load_scorecard(example_path(name))

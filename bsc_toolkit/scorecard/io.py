@@ -15,52 +15,14 @@ import yaml
 from pydantic import ValidationError
 
 from .._io import atomic_write
-from ..errors import Problem, ScorecardError
+from ..errors import Problem, ScorecardError, clip
+from . import _yaml
+from .examples import example_path, list_examples
 from .model import Scorecard, reference_problems
 
-__all__ = ["dump_yaml", "load_scorecard", "parse_scorecard", "save_scorecard", "scorecard_from_data"]
-
-
-# --------------------------------------------------------------------- YAML
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys (YAML silently keeps the last)."""
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key '{key}'", key_node.start_mark
-            )
-        mapping[key] = loader.construct_object(value_node, deep=deep)
-    return mapping
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _line_index(node: yaml.Node | None) -> dict[tuple, int]:
-    """Map every path (tuple of keys and indices) in a composed YAML tree to its 1-based line."""
-    index: dict[tuple, int] = {}
-
-    def walk(n: yaml.Node, path: tuple) -> None:
-        index[path] = n.start_mark.line + 1
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                key = k.value if isinstance(k, yaml.ScalarNode) else str(k)
-                # the key's own line is where the problem is for a missing/unknown value
-                index[(*path, key)] = k.start_mark.line + 1
-                walk(v, (*path, key))
-                index[(*path, key)] = k.start_mark.line + 1
-        elif isinstance(n, yaml.SequenceNode):
-            for i, v in enumerate(n.value):
-                walk(v, (*path, i))
-
-    if node is not None:
-        walk(node, ())
-    return index
+__all__ = [
+    "dump_yaml", "load_example", "load_scorecard", "parse_scorecard", "save_scorecard", "scorecard_from_data",
+]
 
 
 def _format_path(loc: tuple) -> str:
@@ -69,7 +31,8 @@ def _format_path(loc: tuple) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            name = str(part)  # a key from the file: identifiers are <= 64 characters, anything longer is cut
+            out += ("." if out else "") + (name if len(name) <= 80 else name[:60] + "…")
     return out
 
 
@@ -90,12 +53,6 @@ def _line_for(lines: dict[tuple, int], loc: tuple) -> int | None:
             return lines[loc]
         loc = loc[:-1]
     return lines.get(()) if lines else None
-
-
-_TYPE_HINTS = {
-    "extra_forbidden": "unknown key '{key}' (allowed here: {allowed})",
-    "missing": "required key '{key}' is missing",
-}
 
 
 def _allowed_keys(data: Any, loc: tuple) -> str:
@@ -124,20 +81,20 @@ def _describe(err: dict[str, Any], data: Any) -> str:
     typ = err.get("type", "")
     key = loc[-1] if loc else ""
     if typ == "extra_forbidden":
-        return f"unknown key '{key}' (allowed here: {_allowed_keys(data, loc)})"
+        return f"unknown key {clip(str(key), 60)} (allowed here: {_allowed_keys(data, loc)})"
     if typ == "missing":
         return f"required key '{key}' is missing"
     if typ in ("literal_error", "enum"):
         expected = err.get("ctx", {}).get("expected", "")
-        return f"`{key}` must be one of {expected}, got {err.get('input')!r}"
+        return f"`{key}` must be one of {expected}, got {clip(err.get('input'))}"
     if typ == "string_pattern_mismatch":
         return (f"`{key}` must be an identifier (letters, digits and underscores, not starting with a "
-                f"digit, e.g. 'customer_retention'), got {err.get('input')!r}")
+                f"digit, e.g. 'customer_retention'), got {clip(err.get('input'))}")
     msg = err.get("msg", "invalid value")
     if "input" in err and typ not in ("bsc_reference", "model_type", "dict_type"):
         inp = err["input"]
         if not isinstance(inp, (dict, list)):
-            return f"{msg}, got {inp!r}"
+            return f"{msg}, got {clip(inp)}"
     return msg
 
 
@@ -179,7 +136,7 @@ def scorecard_from_data(
                                           "and 'objectives'", 1 if lines else None)], file)
     known = set(Scorecard.model_fields) | {f.alias for f in Scorecard.model_fields.values() if f.alias}
     if data and "objectives" not in data and not (set(map(str, data)) & known):
-        keys = ", ".join(repr(str(k)) for k in list(data)[:6]) + (", ..." if len(data) > 6 else "")
+        keys = ", ".join(_key_name(k) for k in list(data)[:6]) + (", ..." if len(data) > 6 else "")
         raise ScorecardError([Problem("", f"not a scorecard: expected the keys 'name' and 'objectives' at the "
                                           f"top, found {keys}", 1 if lines else None)], file)
     try:
@@ -200,8 +157,18 @@ def scorecard_from_data(
         raise ScorecardError(problems, file) from None
 
 
+def _key_name(key: Any) -> str:
+    """A top-level key of a file that is not a scorecard, quoted only when it looks like a name."""
+    k = str(key)
+    return repr(k) if len(k) <= 40 and k.replace("_", "a").replace("-", "a").isalnum() else "(a key that is not a name)"
+
+
 def _not_a_scorecard(data: Any) -> str:
-    """What to say when a document is not a mapping at all (a CSV, a list, an empty file)."""
+    """What to say when a document is not a mapping at all (a CSV, a list, an empty file).
+
+    The content of such a file is never quoted: it may be any file (``.env``, a key
+    file) named by mistake or by a generated ``parent:``.
+    """
     expected = "expected a mapping with 'name' and 'objectives' at the top (a scorecard)"
     if data is None:
         return f"{expected}, got an empty document"
@@ -209,42 +176,51 @@ def _not_a_scorecard(data: Any) -> str:
         first = data.strip().splitlines()[0] if data.strip() else ""
         hint = ""
         if first.count(",") >= 2 or first.count(";") >= 2 or "\t" in first:
-            first = first.split(" ")[0]  # YAML folds the lines of a CSV into one string
             hint = " (this looks like a table of KPI history; give data files with --data)"
-        return f"{expected}, got a line of text {first[:60]!r}{hint}"
+        return f"{expected}, got a line of text ({len(data):,} characters, not shown){hint}"
     if isinstance(data, list):
         return f"{expected}, got a list of {len(data)} item(s)"
     kind = "a number" if isinstance(data, (int, float)) else f"a {type(data).__name__}"
-    return f"{expected}, got {kind}: {data!r}"[:200]
+    return f"{expected}, got {kind}"
 
 
 def parse_scorecard(text: str, *, file: str | None = None, format: str | None = None) -> Scorecard:
-    """Parse YAML or JSON text into a :class:`Scorecard` (JSON is YAML, so YAML is the default)."""
+    """Parse YAML or JSON text into a :class:`Scorecard` (JSON is YAML, so YAML is the default).
+
+    The text is read by the bounded loader (:mod:`bsc_toolkit.scorecard._yaml`): size,
+    nesting and alias expansion are limited and duplicate keys refused, in YAML and JSON.
+
+    Examples
+    --------
+    >>> parse_scorecard("name: Tiny\nobjectives: []").name
+    'Tiny'
+    """
     fmt = (format or "yaml").lower()
-    if fmt == "json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ScorecardError([Problem("", f"malformed JSON: {exc.msg} (column {exc.colno})", exc.lineno)], file) from None
-        return scorecard_from_data(data, file=file, lines=_json_lines(text))
     try:
-        node = yaml.compose(text, Loader=_UniqueKeyLoader)
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        if fmt == "json":
+            data = _yaml.load_json(text, what="scorecard")
+            return scorecard_from_data(data, file=file, lines=_json_lines(text))
+        data, node = _yaml.load_yaml(text, what="scorecard")
+    except json.JSONDecodeError as exc:
+        raise ScorecardError([Problem("", f"malformed JSON: {exc.msg} (column {exc.colno})", exc.lineno)],
+                             file) from None
+    except _yaml.DocumentError as exc:
+        raise ScorecardError([Problem("", str(exc.problem), exc.line)], file) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         what = exc.problem or exc.context or "malformed YAML"
         raise ScorecardError([Problem("", f"malformed YAML: {what}", line)], file) from None
     except yaml.YAMLError as exc:  # pragma: no cover - other parser errors
-        raise ScorecardError([Problem("", f"malformed YAML: {exc}")], file) from None
-    return scorecard_from_data(data, file=file, lines=_line_index(node))
+        raise ScorecardError([Problem("", f"malformed YAML: {clip(str(exc))}")], file) from None
+    return scorecard_from_data(data, file=file, lines=_yaml.line_index(node))
 
 
 def _json_lines(text: str) -> dict[tuple, int]:
-    # JSON is a subset of YAML 1.2 in practice; use the YAML composer for line numbers.
+    # JSON is a subset of YAML 1.2 in practice; use the (bounded) YAML composer for line numbers.
     try:
-        return _line_index(yaml.compose(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError:
+        return _yaml.line_index(_yaml.load_yaml(text)[1])
+    except (yaml.YAMLError, ValueError):
         return {}
 
 
@@ -272,8 +248,6 @@ def load_scorecard(path: str | os.PathLike[str]) -> Scorecard:
     """
     p = Path(path)
     if not p.exists():
-        from .examples import example_path, list_examples
-
         if str(path) in list_examples():
             p = example_path(str(path))
         else:
@@ -284,42 +258,29 @@ def load_scorecard(path: str | os.PathLike[str]) -> Scorecard:
     if p.is_dir():
         raise ScorecardError([Problem("", "is a folder; expected a .yaml or .json scorecard file")], str(path))
     try:
-        text = p.read_text(encoding="utf-8")
+        text = _yaml.read_text(p, "scorecard file")
+    except _yaml.DocumentError as exc:
+        raise ScorecardError([Problem("", str(exc.problem))], str(path)) from None
     except UnicodeDecodeError as exc:
         raise ScorecardError([Problem("", f"not UTF-8 text ({exc.reason} at byte {exc.start})")], str(path)) from None
     fmt = "json" if p.suffix.lower() == ".json" else "yaml"
     return parse_scorecard(text, file=str(path), format=fmt)
 
 
+def load_example(name: str) -> Scorecard:
+    """Load a shipped example scorecard by name (``retail``, ``hospital``, ``software``, ...).
+
+    Examples
+    --------
+    >>> load_example("retail").name
+    'Northwind Retail'
+    """
+    return load_scorecard(example_path(name))
+
+
 def dump_yaml(sc: Scorecard) -> str:
     """YAML text of a scorecard, keys in file order, unset fields omitted."""
-    return yaml.dump(
-        sc.to_dict(),
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
-    )
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _represent_list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
-    # short lists of scalars (lags, supports) read best inline: lags: [0, 1]
-    flow = len(data) <= 6 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in data)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
-
-
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(list, _represent_list)
-_Dumper.add_representer(str, _represent_str)
+    return _yaml.dump(sc.to_dict())
 
 
 def save_scorecard(sc: Scorecard, path: str | os.PathLike[str]) -> Path:

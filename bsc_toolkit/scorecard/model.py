@@ -103,6 +103,7 @@ class _Frozen(BaseModel):
         populate_by_name=True,
         str_strip_whitespace=True,
         use_enum_values=False,
+        allow_inf_nan=False,  # inf/nan thresholds, targets or weights are refused with their place
     )
 
 
@@ -283,37 +284,48 @@ class Scorecard(_Frozen):
         """All KPIs in objective order."""
         return tuple(k for o in self.objectives for k in o.kpis)
 
+    def _lookup(self) -> _Lookup:
+        """Id indexes, built once per ``objectives`` tuple (a linear scan per lookup made lint quadratic).
+
+        Cached in ``__dict__`` beside the fields (pydantic compares and dumps fields only);
+        a copy made with ``model_copy`` carries the old entry, which the ``is`` check refuses.
+        """
+        cached = self.__dict__.get("_bsc_lookup")
+        if cached is None or cached.objectives is not self.objectives:
+            cached = _Lookup(self.objectives)
+            self.__dict__["_bsc_lookup"] = cached
+        return cached
+
     def objective(self, id: str) -> Objective:
-        for o in self.objectives:
-            if o.id == id:
-                return o
-        raise KeyError(f"no objective '{id}' in scorecard '{self.name}'")
+        o = self._lookup().objective.get(id)
+        if o is None:
+            raise KeyError(f"no objective '{id}' in scorecard '{self.name}'")
+        return o
 
     def kpi(self, id: str) -> KPI:
-        for o in self.objectives:
-            for k in o.kpis:
-                if k.id == id:
-                    return k
-        raise KeyError(f"no KPI '{id}' in scorecard '{self.name}'")
+        k = self._lookup().kpi.get(id)
+        if k is None:
+            raise KeyError(f"no KPI '{id}' in scorecard '{self.name}'")
+        return k
 
     def objective_of(self, id: str) -> Objective:
         """The objective with this id, or the objective that owns the KPI with this id."""
-        for o in self.objectives:
-            if o.id == id or any(k.id == id for k in o.kpis):
-                return o
-        raise KeyError(f"no objective or KPI '{id}' in scorecard '{self.name}'")
+        hit = self._lookup().either.get(id)
+        if hit is None:
+            raise KeyError(f"no objective or KPI '{id}' in scorecard '{self.name}'")
+        return hit[0]
 
     def kpi_for(self, id: str) -> KPI:
         """The KPI an id stands for: the KPI itself, or an objective's primary KPI."""
-        for o in self.objectives:
-            if o.id == id:
-                if not o.kpis:
-                    raise KeyError(f"objective '{id}' has no KPI to stand for it")
-                return o.kpis[0]
-            for k in o.kpis:
-                if k.id == id:
-                    return k
-        raise KeyError(f"no objective or KPI '{id}' in scorecard '{self.name}'")
+        hit = self._lookup().either.get(id)
+        if hit is None:
+            raise KeyError(f"no objective or KPI '{id}' in scorecard '{self.name}'")
+        o, k = hit
+        if k is not None:
+            return k
+        if not o.kpis:
+            raise KeyError(f"objective '{id}' has no KPI to stand for it")
+        return o.kpis[0]
 
     def perspective_of(self, id: str) -> Perspective:
         return self.objective_of(id).perspective
@@ -379,9 +391,9 @@ class Scorecard(_Frozen):
         return self.model_dump(by_alias=True, exclude_none=True, exclude_defaults=False, mode="json")
 
     def to_yaml(self) -> str:
-        from .io import dump_yaml
+        from ._yaml import dump
 
-        return dump_yaml(self)
+        return dump(self.to_dict())
 
     def to_json(self, indent: int = 2) -> str:
         import json
@@ -391,6 +403,22 @@ class Scorecard(_Frozen):
     def __str__(self) -> str:
         n_k = len(self.kpis)
         return f"Scorecard '{self.name}': {len(self.objectives)} objectives, {n_k} KPIs, {len(self.links)} links"
+
+
+class _Lookup:
+    """Objectives and KPIs by id; the first one wins, in the order a linear scan would find it."""
+
+    def __init__(self, objectives: tuple[Objective, ...]) -> None:
+        self.objectives = objectives
+        self.objective: dict[str, Objective] = {}
+        self.kpi: dict[str, KPI] = {}
+        self.either: dict[str, tuple[Objective, KPI | None]] = {}
+        for o in objectives:
+            self.objective.setdefault(o.id, o)
+            self.either.setdefault(o.id, (o, None))
+            for k in o.kpis:
+                self.kpi.setdefault(k.id, k)
+                self.either.setdefault(k.id, (o, k))
 
 
 def _as_float(v: Any) -> float | None:
