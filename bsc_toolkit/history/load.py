@@ -31,6 +31,7 @@ import pandas as pd
 from ..errors import DataError
 from .frame import SINGLE_UNIT, KPIHistory
 from .keys import (
+    PERIOD_NAMES,
     UnitKeys,
     detect_period,
     labels_of,
@@ -171,7 +172,8 @@ def load_history(
     [1234.5, 2000.0]
     """
     req = _request(unit, period, kpis, controls, form, decimal, scorecard, column_map)
-    table = _read(source, sql=sql, database=database, sheet=sheet, decimal=decimal)
+    keys = [k for k in (unit, period) if k] + [*PERIOD_NAMES, "kpi"]
+    table = _read(source, sql=sql, database=database, sheet=sheet, decimal=decimal, keys=keys)
     return _build(table, req)
 
 
@@ -237,7 +239,7 @@ def _request(unit: str | None, period: str | None, kpis: Sequence[str] | None, c
 
 
 def _read(source: Any, *, sql: str | None, database: str | None, sheet: str | int | None,
-          decimal: str) -> RawTable:
+          decimal: str, keys: list[str]) -> RawTable:
     if sql is None:
         if database is not None:
             raise DataError(f"`database` ({mask_url(database)}) was given without a query: pass "
@@ -245,10 +247,10 @@ def _read(source: Any, *, sql: str | None, database: str | None, sheet: str | in
         if source is not None and not isinstance(source, pd.DataFrame) and is_database(source):
             raise DataError("this is a database; name what to read with a query: sql='SELECT * FROM "
                             "<table>' (--sql)", file=mask_url(str(source)))
-        return read_source(source, sheet=sheet)
+        return read_source(source, sheet=sheet, keys=keys, decimal=decimal)
     if database is None and source is not None and not isinstance(source, pd.DataFrame) and is_database(source):
         source, database = None, str(source)  # the file named is the database the query runs against
-    base = read_source(source, sheet=sheet) if source is not None else None
+    base = read_source(source, sheet=sheet, keys=keys, decimal=decimal) if source is not None else None
     return run_query(sql, database=database, base=base, decimal=decimal)
 
 
@@ -330,8 +332,10 @@ def _label(ordinal: int, frequency: str) -> str:
 
 
 # ------------------------------------------------------------- selection
-def _select(table: RawTable, req: _Request, available: list[str], where: str) -> tuple[dict[str, str], list[str]]:
-    """KPI id -> source name (column, or ``kpi`` value in long form) and the names left unread.
+def _select(table: RawTable, req: _Request, available: list[str],
+            where: str) -> tuple[dict[str, str], list[str], bool]:
+    """KPI id -> source name (column, or ``kpi`` value in long form), the names left unread, and
+    whether every name was taken (no scorecard and no ``kpis``, or a scorecard none of whose KPIs is here).
 
     ``where`` describes the names for messages ("the data have" / "column 'kpi' holds").
     """
@@ -351,7 +355,11 @@ def _select(table: RawTable, req: _Request, available: list[str], where: str) ->
     for kid in req.kpis or ():
         wanted.setdefault(kid, kid)
         explicit.setdefault(kid, "")
-    if not req.has_scorecard and req.kpis is None:
+    automatic = req.kpis is None and (not req.has_scorecard or not wanted)
+    if automatic and req.has_scorecard:
+        table.notes.append("none of the scorecard's KPIs is a column here (name columns with `column:` or "
+                           "--map); every column was read")
+    if automatic:
         taken = set(wanted.values())
         for name in available:
             if name not in taken and name not in req.column_map:
@@ -374,7 +382,7 @@ def _select(table: RawTable, req: _Request, available: list[str], where: str) ->
     if clash:
         raise table.err(f"'{clash[0]}' is both a control and a KPI id read from another column", column=clash[0])
     unread = [a for a in available if a not in by_source and a not in req.controls]
-    return wanted, unread
+    return wanted, unread, automatic
 
 
 def _conversion(table: RawTable, name: str, col: NumberColumn) -> Conversion | None:
@@ -396,8 +404,7 @@ def _wide_values(table: RawTable, req: _Request, grid: _Grid, used: set[str],
             f"the columns are: {listing(list(df.columns))}",
             column=missing_controls[0],
         )
-    wanted, unread = _select(table, req, others, "the data have")
-    automatic = not req.has_scorecard and req.kpis is None
+    wanted, unread, automatic = _select(table, req, others, "the data have")
     bad = BadCells(table.source)
     names: list[str] = []
     arrays: list[np.ndarray] = []
@@ -417,8 +424,7 @@ def _wide_values(table: RawTable, req: _Request, grid: _Grid, used: set[str],
     bad.raise_if_any()
     if ignored:
         table.notes.append(f"ignored column(s) without numbers: {', '.join(ignored)}")
-    if unread and req.has_scorecard:
-        table.notes.append(f"not read (not KPIs of the scorecard, nor controls): {listing(unread, 12)}")
+    _note_unread(table, req, unread, automatic)
     if not names:
         raise table.err(
             f"no KPI columns with numbers found (the columns are: {listing(list(df.columns))}); "
@@ -430,6 +436,12 @@ def _wide_values(table: RawTable, req: _Request, grid: _Grid, used: set[str],
         data[grid.slot, j] = arr
     mapped = tuple((k, v) for k, v in wanted.items() if k != v)
     return names, data, (tuple(conversions), mapped, tuple([*ignored, *unread]))
+
+
+def _note_unread(table: RawTable, req: _Request, unread: list[str], automatic: bool) -> None:
+    if unread and not automatic:
+        why = "KPIs of the scorecard" if req.has_scorecard else "among the KPIs asked for"
+        table.notes.append(f"not read (not {why}, nor controls): {listing(unread, 12)}")
 
 
 def _no_numbers(col: NumberColumn) -> bool:
@@ -451,7 +463,7 @@ def _long_values(table: RawTable, req: _Request, grid: _Grid, used: set[str],
             f"are values of column '{kcol}', which holds: {listing(present)}",
             column=kcol,
         )
-    wanted, unread = _select(table, req, present, f"column '{kcol}' holds")
+    wanted, unread, _ = _select(table, req, present, f"column '{kcol}' holds")
     names = list(dict.fromkeys([*wanted, *req.controls]))
     source_of = {**wanted, **{c: c for c in req.controls}}
     code_of = {source_of[n]: i for i, n in enumerate(names)}
@@ -470,8 +482,7 @@ def _long_values(table: RawTable, req: _Request, grid: _Grid, used: set[str],
         _raise_duplicates(table, req, grid, pairs, kcol, lambda b: f"KPI {names[kc_safe[b]]!r}")
     data = np.full((grid.size, len(names)), np.nan)
     data[grid.slot[keep], kc[keep]] = col.values
-    if unread and req.has_scorecard:
-        table.notes.append(f"not read (not KPIs of the scorecard, nor controls): {listing(unread, 12)}")
+    _note_unread(table, req, unread, False)
     conv = _conversion(table, vcol, col)
     mapped = tuple((k, v) for k, v in wanted.items() if k != v)
     return names, data, ((conv,) if conv else (), mapped, tuple(unread))

@@ -69,6 +69,7 @@ _CURRENCY = re.compile(
 _PLAIN = {".": re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"),
           ",": re.compile(r"^[+-]?(?:\d+,?\d*|,\d+)(?:[eE][+-]?\d+)?$")}
 _MAX_TEXT = 64  # longer cells are not numbers (and are shortened in messages)
+_GROUPED = ("thousands separators", "currency symbol", "missing markers")  # kinds with details
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,18 @@ class NumberColumn:
 
     @property
     def what(self) -> str:
-        """The conversions in words: ``"thousands separators ','; currency symbol '$'"``."""
-        return "; ".join(self.kinds)
+        """The conversions in words: ``"thousands separators ','; currency symbols '$', 'EUR'"``."""
+        groups: dict[str, list[str]] = {}
+        for k in self.kinds:
+            cat = next((g for g in _GROUPED if k.startswith(g + " ")), k)
+            groups.setdefault(cat, [])
+            if k != cat:
+                groups[cat].append(k[len(cat):].strip())
+        out = []
+        for cat, details in groups.items():
+            name = cat + "s" if cat == "currency symbol" and len(details) > 1 else cat
+            out.append(f"{name} {', '.join(details)}" if details else name)
+        return "; ".join(out)
 
 
 def is_missing_text(text: str) -> bool:
@@ -166,23 +177,10 @@ def _parse_objects(cells: np.ndarray, decimal: str) -> NumberColumn:
     reasons: dict[int, str] = {}
     kinds: Counter[str] = Counter()
     converted = 0
-    is_text = np.fromiter((isinstance(v, str) for v in cells), dtype=bool, count=n)
-    # fast path: plain numbers written as text (the bulk of a CSV file)
-    if is_text.any():
-        text = pd.Series(cells[is_text], dtype=object).str.strip()
-        plain = text.str.fullmatch(_PLAIN[decimal].pattern).fillna(False).to_numpy(dtype=bool)
-        if decimal == ",":
-            text = text.str.replace(",", ".", regex=False)
-        idx = np.flatnonzero(is_text)[plain]
-        out[idx] = pd.to_numeric(text[plain], errors="coerce").to_numpy(dtype=float)
-        if decimal == "," and plain.any():
-            n_comma = int(pd.Series(cells[idx], dtype=object).str.contains(",", regex=False).sum())
-            if n_comma:
-                kinds["decimal comma"] += n_comma
-        done = np.zeros(n, dtype=bool)
-        done[idx] = True
-    else:
-        done = np.zeros(n, dtype=bool)
+    done, comma_cells = _fast_path(cells, decimal, out)
+    if comma_cells:
+        kinds["decimal comma"] += comma_cells
+    markers: dict[str, None] = {}
     for i in np.flatnonzero(~done):
         value, why, used = _parse_cell(cells[i], decimal)
         if why is not None:
@@ -193,16 +191,33 @@ def _parse_objects(cells: np.ndarray, decimal: str) -> NumberColumn:
         if used:
             kinds.update(used)
             converted += 1
-    # plain numbers that overflow (1e400) are bad cells too
-    big = np.isinf(out)
-    for i in np.flatnonzero(big):
-        bad[i], out[i] = True, np.nan
-        reasons[int(i)] = " (too large to be a number)"
-    markers = sorted({_marker(cells[i]) for i in np.flatnonzero(~bad & np.isnan(out) & is_text)} - {""})
-    if kinds.get("missing markers"):
+            if "missing markers" in used:
+                markers[_marker(cells[i])] = None
+    if markers:
         count = kinds.pop("missing markers")
-        kinds[f"missing markers {', '.join(repr(m) for m in markers)}"] = count
+        kinds[f"missing markers {', '.join(repr(m) for m in sorted(markers))}"] = count
     return NumberColumn(out, bad, reasons, kinds, converted)
+
+
+def _fast_path(cells: np.ndarray, decimal: str, out: np.ndarray) -> tuple[np.ndarray, int]:
+    """Plain numbers (the bulk of a file), converted in C; returns which cells are done and decimal commas seen."""
+    series = pd.Series(cells, dtype=object)
+    kind = pd.api.types.infer_dtype(series, skipna=True)
+    if decimal == ".":
+        num = np.array(pd.to_numeric(series, errors="coerce"), dtype=float)
+        comma_cells = 0
+    else:  # a dot is a thousands separator here: cells with dots take the careful path
+        text = series.astype(str)
+        has_comma = text.str.contains(",", regex=False).to_numpy(dtype=bool)
+        num = np.array(pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce"), dtype=float)
+        num[text.str.contains(".", regex=False).to_numpy(dtype=bool)] = np.nan
+        comma_cells = int((np.isfinite(num) & has_comma).sum())
+    done = np.isfinite(num)
+    if kind not in ("string", "floating", "integer", "mixed-integer-float", "decimal", "empty"):
+        done &= np.fromiter((isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in cells),
+                            dtype=bool, count=len(cells))  # true/false and dates are never numbers
+    out[done] = num[done]
+    return done, comma_cells
 
 
 def _marker(v: Any) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,8 +115,13 @@ def _letters(j: int) -> str:
 
 
 # ------------------------------------------------------------------ dispatch
-def read_source(source: Any, *, sheet: str | int | None = None) -> RawTable:
-    """Read a file (CSV, Excel, Parquet) or take a DataFrame as a raw table."""
+def read_source(source: Any, *, sheet: str | int | None = None, keys: Collection[str] = (),
+                decimal: str = ".") -> RawTable:
+    """Read a file (CSV, Excel, Parquet) or take a DataFrame as a raw table.
+
+    ``keys`` are column names read as text from CSV files (unit, period, kpi),
+    compared case-insensitively.
+    """
     if source is None:
         raise DataError("no data given: pass a file, a DataFrame or sql='SELECT ...'")
     if isinstance(source, pd.DataFrame):
@@ -125,13 +130,14 @@ def read_source(source: Any, *, sheet: str | int | None = None) -> RawTable:
         df = source.reset_index() if any(n is not None for n in source.index.names) else source
         return from_frame(df, "<DataFrame>", 1)
     if isinstance(source, (str, os.PathLike)):
-        return read_file(source, sheet)
+        return read_file(source, sheet, keys, decimal)
     raise DataError(
         f"cannot read KPI history from a {type(source).__name__}; pass a file path, a DataFrame or sql="
     )
 
 
-def read_file(path_like: str | os.PathLike[str], sheet: str | int | None) -> RawTable:
+def read_file(path_like: str | os.PathLike[str], sheet: str | int | None, keys: Collection[str] = (),
+              decimal: str = ".") -> RawTable:
     path = Path(path_like)
     label = str(path_like)
     if not path.exists():
@@ -143,7 +149,7 @@ def read_file(path_like: str | os.PathLike[str], sheet: str | int | None) -> Raw
         raise DataError(f"`sheet` ({sheet!r}) applies to Excel workbooks (.xlsx) only, but this is a "
                         f"'{suffix or '(no extension)'}' file", file=label)
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path, label)
+        return _read_csv(path, label, keys, decimal)
     if suffix in EXCEL_SUFFIXES:
         return _read_excel(path, label, sheet)
     if suffix in PARQUET_SUFFIXES:
@@ -188,15 +194,20 @@ def _sniff(path: Path, label: str) -> tuple[str, str, str, list[str]]:
     return encoding, sep, text, notes
 
 
-def _read_csv(path: Path, label: str) -> RawTable:
+def _read_csv(path: Path, label: str, keys: Collection[str], decimal: str) -> RawTable:
     encoding, sep, text, notes = _sniff(path, label)
     lines = [ln for ln in text.splitlines() if ln.strip()]
     header = next(csv.reader(io.StringIO(lines[0] if lines else ""), delimiter=sep), [])
-    check_header(header, label)
+    names = check_header(header, label)
+    # ids and periods stay text (leading zeros); with a decimal comma every cell stays text, since pandas
+    # would read 1.234 as a decimal; otherwise pandas reads plain numbers, and any column holding something
+    # else arrives as text for parse_numbers (only empty cells are missing here, so NA and - are reported)
+    lower = {n.lower() for n in keys}
+    text_cols = {raw: str for raw, n in zip(header, names, strict=True)
+                 if decimal != "." or n in keys or n.lower() in lower}
     try:
-        # every cell as text: numbers are read later, as people write them, in the columns a run uses
-        df = pd.read_csv(path, sep=sep, encoding=encoding, dtype=str, keep_default_na=False,
-                         na_filter=False, skip_blank_lines=False)
+        df = pd.read_csv(path, sep=sep, encoding=encoding, dtype=(str if decimal != "." else text_cols or None),
+                         keep_default_na=False, na_values=[""], skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raise DataError("the file is empty (expected a header row and data rows)", file=label) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:

@@ -96,7 +96,7 @@ def run_query(sql: str, *, database: str | None = None, base: RawTable | None = 
     if not isinstance(sql, str) or not sql.strip():
         raise DataError("the query is empty; pass sql='SELECT ... FROM data'")
     if database is None or (("://" not in database) and database.lower().endswith(_DUCKDB_SUFFIXES)):
-        label = _label(sql, database)
+        label = _label(sql, database or (base.source if base is not None else None))
         if base is not None and database is not None:
             raise DataError("give either a data file/DataFrame or a database for the query, not both", file=label)
         converted: dict[str, NumberColumn] = {}

@@ -81,7 +81,7 @@ class DataSummary:
     >>> s.to_dict()["conversions"][0]["what"]
     "thousands separators ','; currency symbol '$'; accounting negatives; missing markers 'n/a'"
     >>> print(s.short)
-    Data: <DataFrame>: panel of 2 units x 4 annual periods (2021 to 2024), wide form, 4 rows
+    Data read from <DataFrame>: panel of 2 units x 4 annual periods (2021 to 2024), wide form, 4 rows
       grid gaps: 1 (A: 2023)
       missing: sales 62%
       converted: sales: thousands separators ','; currency symbol '$'; accounting negatives; missing markers 'n/a' (4 cells)
@@ -199,7 +199,7 @@ class DataSummary:
         kind = (f"panel of {fmt_count(self.n_units or 0, 'unit')}" if self.n_units is not None
                 else "single series")
         span = f" ({self.first_period} to {self.last_period})" if self.first_period is not None else ""
-        head = f"Data: {self.source}: {kind} x {fmt_count(self.n_periods, self.frequency + ' period')}{span}"
+        head = f"Data read from {self.source}: {kind} x {fmt_count(self.n_periods, self.frequency + ' period')}{span}"
         if self.layout:
             head += f", {self.layout} form"
         if self.n_rows is not None:
@@ -214,21 +214,24 @@ class DataSummary:
         gaps = self._gap_text(n)
         if gaps or full:
             lines.append(f"  grid gaps: {gaps or 'none'}")
-        miss = {c: v for c, v in self.missing_share.items() if v > 0 or full}
-        if miss:
-            order = sorted(miss, key=lambda c: -miss[c]) if not full else list(miss)
-            lines.append("  missing: " + _cut([f"{c} {fmt_share(miss[c])}" for c in order], n))
+        miss = {c: v for c, v in self.missing_share.items() if v > 0}
+        order = list(miss) if full else sorted(miss, key=lambda c: -miss[c])
+        text = _cut([f"{c} {fmt_share(miss[c])}" for c in order], n)
+        rest = len(self.missing_share) - len(miss)
+        if full and rest:
+            text += ("; " if text else "") + f"no missing values in {'the other ' if miss else ''}" + fmt_count(
+                rest, "column")
+        if text:
+            lines.append(f"  missing: {text}")
         lines += [f"  converted: {c.column}: {c.what} ({fmt_count(c.cells, 'cell')})" for c in self.conversions[:n]]
         if len(self.conversions) > n:
-            lines.append(f"  converted: ... and {len(self.conversions) - n} more columns")
+            lines.append(f"  converted: ... and {fmt_count(len(self.conversions) - n, 'more column')}")
         for m in (self.merged_units or ())[:n]:
             lines.append(f"  merged units: {m.into!r} <- {', '.join(repr(v) for v in m.variants)}")
         if self.merged_units and len(self.merged_units) > n:
             lines.append(f"  merged units: ... and {len(self.merged_units) - n} more")
         if self.columns_mapped:
             lines.append("  columns: " + _cut([f"{k} <- {v!r}" for k, v in self.columns_mapped.items()], n))
-        if self.columns_ignored and full:
-            lines.append(f"  not read: {_cut(list(self.columns_ignored), n)}")
         lines += [f"  note: {x}" for x in self.notes]
         return lines
 
