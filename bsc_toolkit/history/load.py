@@ -53,6 +53,7 @@ __all__ = ["history_from_frame", "load_history"]
 
 _MAX_GRID = 200_000  # periods on one grid; more means the period column is not what we think
 _FORMS = ("auto", "long", "wide")
+_BOTH = "give either a data file/DataFrame or a database for the query, not both"
 
 
 @dataclass
@@ -248,9 +249,12 @@ def _read(source: Any, *, sql: str | None, database: str | None, sheet: str | in
             raise DataError("this is a database; name what to read with a query: sql='SELECT * FROM "
                             "<table>' (--sql)", file=mask_url(str(source)))
         return read_source(source, sheet=sheet, keys=keys, decimal=decimal)
-    if database is None and source is not None and not isinstance(source, pd.DataFrame) and is_database(source):
+    if source is not None and not isinstance(source, pd.DataFrame) and is_database(source):
+        if database is not None:
+            raise DataError(_BOTH, file=mask_url(str(source)))
         source, database = None, str(source)  # the file named is the database the query runs against
-    base = read_source(source, sheet=sheet, keys=keys, decimal=decimal) if source is not None else None
+    # a query may use any column as unit or period: every CSV cell stays text for typed_frame to type
+    base = read_source(source, sheet=sheet, keys=None, decimal=decimal) if source is not None else None
     return run_query(sql, database=database, base=base, decimal=decimal)
 
 

@@ -115,12 +115,12 @@ def _letters(j: int) -> str:
 
 
 # ------------------------------------------------------------------ dispatch
-def read_source(source: Any, *, sheet: str | int | None = None, keys: Collection[str] = (),
+def read_source(source: Any, *, sheet: str | int | None = None, keys: Collection[str] | None = (),
                 decimal: str = ".") -> RawTable:
     """Read a file (CSV, Excel, Parquet) or take a DataFrame as a raw table.
 
     ``keys`` are column names read as text from CSV files (unit, period, kpi),
-    compared case-insensitively.
+    compared case-insensitively; ``None`` reads every CSV cell as text.
     """
     if source is None:
         raise DataError("no data given: pass a file, a DataFrame or sql='SELECT ...'")
@@ -136,7 +136,7 @@ def read_source(source: Any, *, sheet: str | int | None = None, keys: Collection
     )
 
 
-def read_file(path_like: str | os.PathLike[str], sheet: str | int | None, keys: Collection[str] = (),
+def read_file(path_like: str | os.PathLike[str], sheet: str | int | None, keys: Collection[str] | None = (),
               decimal: str = ".") -> RawTable:
     path = Path(path_like)
     label = str(path_like)
@@ -194,7 +194,7 @@ def _sniff(path: Path, label: str) -> tuple[str, str, str, list[str]]:
     return encoding, sep, text, notes
 
 
-def _read_csv(path: Path, label: str, keys: Collection[str], decimal: str) -> RawTable:
+def _read_csv(path: Path, label: str, keys: Collection[str] | None, decimal: str) -> RawTable:
     encoding, sep, text, notes = _sniff(path, label)
     lines = [ln for ln in text.splitlines() if ln.strip()]
     header = next(csv.reader(io.StringIO(lines[0] if lines else ""), delimiter=sep), [])
@@ -202,11 +202,11 @@ def _read_csv(path: Path, label: str, keys: Collection[str], decimal: str) -> Ra
     # ids and periods stay text (leading zeros); with a decimal comma every cell stays text, since pandas
     # would read 1.234 as a decimal; otherwise pandas reads plain numbers, and any column holding something
     # else arrives as text for parse_numbers (only empty cells are missing here, so NA and - are reported)
-    lower = {n.lower() for n in keys}
-    text_cols = {raw: str for raw, n in zip(header, names, strict=True)
-                 if decimal != "." or n in keys or n.lower() in lower}
+    every = keys is None or decimal != "."
+    lower = {n.lower() for n in keys or ()}
+    text_cols = {raw: str for raw, n in zip(header, names, strict=True) if n.lower() in lower}
     try:
-        df = pd.read_csv(path, sep=sep, encoding=encoding, dtype=(str if decimal != "." else text_cols or None),
+        df = pd.read_csv(path, sep=sep, encoding=encoding, dtype=(str if every else text_cols or None),
                          keep_default_na=False, na_values=[""], skip_blank_lines=False)
     except pd.errors.EmptyDataError:
         raise DataError("the file is empty (expected a header row and data rows)", file=label) from None

@@ -51,7 +51,7 @@ _SANDBOX = {
     "autoload_known_extensions": False,
     "python_enable_replacements": False,
 }
-_SHORT = 80
+_SHORT = 160  # longer queries are shortened in messages
 _ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
 
 
