@@ -440,6 +440,8 @@ def test_column_map_and_column_field_errors_name_the_kpi_and_the_column(tmp_path
                               "its own column (check `column:` and --map)")
     h = load_history(p, unit="firm", scorecard=sc, column_map={"invest": "Investment ($m)"})  # --map wins
     assert h.columns == ["invest", "value"] and h.intake.columns_mapped == {"invest": "Investment ($m)"}
+    assert h.notes == ("no column for KPI(s) value_change, capital, cap_ratio: name it with `column:` in the "
+                       "scorecard or --map value_change=COLUMN",)
 
 
 def test_kpi_column_field_round_trips_and_is_checked(tmp_path):

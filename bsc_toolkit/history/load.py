@@ -363,6 +363,11 @@ def _select(table: RawTable, req: _Request, available: list[str],
     if automatic and req.has_scorecard:
         table.notes.append("none of the scorecard's KPIs is a column here (name columns with `column:` or "
                            "--map); every column was read")
+    elif req.has_scorecard:
+        absent = [k for k in req.scorecard_kpis if k not in wanted]
+        if absent:
+            table.notes.append(f"no column for KPI(s) {listing(absent, 12)}: name it with `column:` in the "
+                               f"scorecard or --map {absent[0]}=COLUMN")
     if automatic:
         taken = set(wanted.values())
         for name in available:
