@@ -10,19 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from bsc_toolkit.cli import main
+from test_cli_errors import _run  # main(argv) in-process: (exit code, stdout, stderr)
 
 FAST = ["--no-drivers", "--no-chains", "--no-discovery"]
-
-
-def _run(argv: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:  # argparse usage errors
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ KPI. ``to_dict()`` is the stable shape other tools store (the evidence file's
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -96,12 +96,13 @@ class DataSummary:
     last_period: str | None
     grid_gaps: int
     gap_units: dict[str, list[str]] | None
-    gap_periods: list[str] | None
     missing_share: dict[str, float]
     conversions: tuple[Conversion, ...] = ()
     merged_units: tuple[MergedUnit, ...] | None = None
     columns_mapped: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    # beyond the agreed shape (added keys)
+    gap_periods: list[str] | None = None
     unit_column: str | None = None
     period_column: str | None = None
     units: list[str] | None = None
@@ -150,31 +151,16 @@ class DataSummary:
 
     # --------------------------------------------------------------- export
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (JSON-ready). Unit fields are None for a single series."""
-        return {
-            "source": self.source,
-            "layout": self.layout,
-            "frequency": self.frequency,
-            "n_units": self.n_units,
-            "n_periods": self.n_periods,
-            "first_period": self.first_period,
-            "last_period": self.last_period,
-            "grid_gaps": self.grid_gaps,
-            "gap_units": self.gap_units,
-            "missing_share": dict(self.missing_share),
-            "conversions": [c.to_dict() for c in self.conversions],
-            "merged_units": None if self.merged_units is None else [m.to_dict() for m in self.merged_units],
-            "columns_mapped": dict(self.columns_mapped),
-            "notes": list(self.notes),
-            # added keys (the shape above is the contract)
-            "gap_periods": self.gap_periods,
-            "unit_column": self.unit_column,
-            "period_column": self.period_column,
-            "units": self.units,
-            "controls": list(self.controls),
-            "n_rows": self.n_rows,
-            "columns_ignored": list(self.columns_ignored),
-        }
+        """Plain data (JSON-ready), in field order. Unit fields are None for a single series."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in ("conversions", "merged_units"):
+                v = None if v is None else [x.to_dict() for x in v]
+            elif isinstance(v, (tuple, dict)):
+                v = list(v) if isinstance(v, tuple) else dict(v)
+            out[f.name] = v
+        return out
 
     @property
     def short(self) -> str:
