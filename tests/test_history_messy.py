@@ -444,6 +444,16 @@ def test_column_map_and_column_field_errors_name_the_kpi_and_the_column(tmp_path
                        "scorecard or --map value_change=COLUMN",)
 
 
+def test_column_map_pairs_must_be_text_and_controls_must_not_clash(tmp_path):
+    p = _write(tmp_path, "k.csv", "year,Sales,x\n2001,1,2\n2002,2,3\n")
+    with pytest.raises(DataError) as exc:
+        load_history(p, column_map={"sales": 3})
+    assert str(exc.value) == "`column_map` pairs must be KPI id -> column name (text), got 'sales' -> 3"
+    with pytest.raises(DataError) as exc:
+        load_history(p, column_map={"x": "Sales"}, controls=["x"])
+    assert str(exc.value) == f"{p}, column 'x': 'x' is both a control and a KPI id read from another column"
+
+
 def test_kpi_column_field_round_trips_and_is_checked(tmp_path):
     from bsc_toolkit.errors import ScorecardError
     from bsc_toolkit.scorecard import load_scorecard

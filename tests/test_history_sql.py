@@ -200,6 +200,8 @@ def test_sqlite_queries_are_one_select_and_change_nothing(tmp_path):
     assert _message(db, "DELETE FROM kpis") == f"{label}: {_refused('DELETE')}"
     assert _message(db, "SELECT * FROM kpis; DROP TABLE kpis") == (
         f"query 'SELECT * FROM kpis; DROP TABLE kpis' on {url}: give one SELECT statement, not 2 (separated by ';')")
+    assert _message(db, "-- nothing to run") == (
+        f"query '-- nothing to run' on {url}: the query is empty; pass sql='SELECT ... FROM <table>'")
     with sqlite3.connect(db) as con:
         assert con.execute("select count(*) from kpis").fetchone() == (2,)
 
@@ -225,6 +227,11 @@ def test_duckdb_database_is_read_only_and_sandboxed(tmp_path):
     con = duckdb.connect(str(path), read_only=True)
     assert con.execute("select count(*) from kpis").fetchone() == (1,)
     con.close()
+
+
+def test_a_missing_duckdb_file_is_named(tmp_path):
+    missing = tmp_path / "gone.duckdb"
+    assert _message(missing, "select 1") == f"{missing}: the DuckDB database file does not exist"
 
 
 def test_a_database_without_a_query_says_what_to_do(tmp_path):

@@ -373,8 +373,12 @@ def _select(table: RawTable, req: _Request, available: list[str],
         for name in available:
             if name not in taken and name not in req.column_map:
                 wanted.setdefault(name, name)
-    for c in req.controls:
+    clash = [c for c in req.controls if c in wanted and wanted[c] != c]
+    if clash:
+        raise table.err(f"'{clash[0]}' is both a control and a KPI id read from another column", column=clash[0])
+    for c in req.controls:  # a control is not a KPI, even when a KPI has its name
         wanted.pop(c, None)
+        explicit.pop(c, None)
     missing = [k for k in explicit if wanted[k] not in avail]
     if missing:
         what = ", ".join(f"{k} (reads '{wanted[k]}', from {explicit[k]})" if wanted[k] != k else k
@@ -387,9 +391,6 @@ def _select(table: RawTable, req: _Request, available: list[str],
             raise table.err(f"KPIs '{by_source[src]}' and '{kid}' both read '{src}'; each KPI needs its own "
                             "column (check `column:` and --map)", column=src)
         by_source[src] = kid
-    clash = [c for c in req.controls if c in wanted and wanted[c] != c]
-    if clash:
-        raise table.err(f"'{clash[0]}' is both a control and a KPI id read from another column", column=clash[0])
     unread = [a for a in available if a not in by_source and a not in req.controls]
     return wanted, unread, automatic
 

@@ -201,8 +201,10 @@ def _check_generic_statement(sql: str, label: str) -> None:
     if len(parts) > 1:
         raise DataError(f"give one SELECT statement, not {len(parts)} (separated by ';')", file=label)
     word = _first_word(text)
+    if not word:
+        raise DataError("the query is empty; pass sql='SELECT ... FROM <table>'", file=label)
     if word not in ("SELECT", "WITH"):
-        raise DataError(_refusal(word or "an empty query"), file=label)
+        raise DataError(_refusal(word), file=label)
 
 
 # ------------------------------------------------------------------- DuckDB
