@@ -26,7 +26,7 @@ columns without any number.
 
 Numbers are read as people write them:
   1,234.5  1 234.5  1'234   thousands separators (with --decimal , : 1.234,5)
-  -12  (12)  12-  -12     negatives, accounting style and the unicode minus
+  −12  (12)  12-            negatives: unicode minus, accounting styles
   12.5%                     percent sign (the number stays 12.5)
   $1,200  EUR 3.400  3.400 € currency symbols and codes
   empty  NA  n/a  -  .      missing
@@ -97,9 +97,9 @@ def add_data_arguments(p: argparse.ArgumentParser, *, with_map: bool = True) -> 
                    help="one SELECT over the data, which the query sees as table `data` with typed columns "
                         "(e.g. \"select * from data where year <= 1996\"); when the data file is a database "
                         "(.duckdb, .db, .sqlite, URL), the query runs against it")
-    p.add_argument("--decimal", choices=[".", ","], default=".",
-                   help="decimal mark of numbers written as text (default '.'); with ',' a dot separates "
-                        "thousands: 1.234,5")
+    p.add_argument("--decimal", choices=[".", ","], default=".", metavar="MARK",
+                   help="decimal mark of numbers written as text: '.' (default) or ','; with ',' a dot "
+                        "separates thousands: 1.234,5")
     if with_map:
         p.add_argument("--map", type=column_map, action="append", default=[], metavar="KPI=COL,...",
                        help="read a KPI from a column with another name, e.g. --map revenue='Sales (EUR)' "
