@@ -124,9 +124,7 @@ def _ancestor_edges(edges: dict[str, set[str]]) -> dict[str, set[str]]:
 
 
 #: cycles being removed on other branches (history readers, scorecard YAML leaf); empty when merged
-KNOWN_CYCLES: list[list[str]] = [
-    ["bsc_toolkit.history.frame", "bsc_toolkit.history.load"],
-]
+KNOWN_CYCLES: list[list[str]] = []
 KNOWN_PRIVATE: list[str] = []
 
 

@@ -442,7 +442,7 @@ def test_help_examples_run_when_pasted(cmd, example_dir, capsys, monkeypatch):
 
 def test_every_help_has_examples_and_explains_options():
     mods = _available()
-    assert len(mods) == 10
+    assert len(mods) == 11
     for mod in mods:
         assert len(mod.HELP) < 100, mod.NAME
         assert "Examples" in mod.DESCRIPTION, mod.NAME

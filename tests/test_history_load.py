@@ -13,7 +13,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from bsc_toolkit.errors import BSCError, DataError, MissingDependencyError
-from bsc_toolkit.history import SINGLE_UNIT, KPIHistory, load_history
+from bsc_toolkit.history import SINGLE_UNIT, KPIHistory, history_from_frame, load_history
 
 DATA = Path(__file__).resolve().parent / "data"
 WIDE = DATA / "history_panel_wide.csv"
@@ -85,8 +85,8 @@ def test_excel_sheet_parquet_duckdb_and_sqlite_read_the_same(tmp_path):
     df.to_parquet(pq)
     _check_fixture(load_history(pq, unit="store"))
 
-    # DuckDB reads the parquet file named inside the query
-    h = load_history(sql=f"SELECT * FROM '{pq.as_posix()}' WHERE store = 'S2'", unit="store")
+    # a query over the parquet file sees it as the table `data`
+    h = load_history(pq, sql="SELECT * FROM data WHERE store = 'S2'", unit="store")
     assert list(h.units) == ["S2"]
     assert_allclose(h.data["nps"].to_numpy(), [31.0, np.nan, 30.5, 32.0])
     assert h.source.startswith("query 'SELECT")
@@ -101,11 +101,11 @@ def test_excel_sheet_parquet_duckdb_and_sqlite_read_the_same(tmp_path):
     _check_fixture(load_history(sql="SELECT * FROM kpis", database=str(db), unit="store"))
 
 
-def test_dataframe_and_from_wide():
+def test_dataframe_and_history_from_frame():
     df = _fixture_frame()
     _check_fixture(load_history(df, unit="store"))
     _check_fixture(load_history(df.set_index(["store", "quarter"]), unit="store", period="quarter"))
-    h = KPIHistory.from_wide(df, period="quarter", unit="store", columns=["nps"])
+    h = history_from_frame(df, period="quarter", unit="store", kpis=["nps"], form="wide")
     assert h.columns == ["nps"]
     assert_allclose(h.data["nps"].to_numpy(), EXPECTED_NPS)
 
@@ -210,8 +210,9 @@ def test_error_non_numeric_cell_names_row_column_and_value(tmp_path):
     p = _write(tmp_path, "k.csv", "unit,period,nps\nA,2024Q1,20\nA,2024Q2,abc\n")
     msg = _error(p, unit="unit")
     assert "k.csv" in msg and "row 3" in msg and "column 'nps'" in msg and "'abc'" in msg
-    p = _write(tmp_path, "pct.csv", "period,nps\n2024,1\n2025,12%\n")
-    assert "without the % sign" in _error(p)
+    p = _write(tmp_path, "pct.csv", "period,nps\n2024,1\n2025,12;5\n")
+    assert _error(p) == (f"{p}, row 3, column 'nps': expected a number, found '12;5' (empty cells, NA, n/a "
+                         "and - count as missing)")
     p = _write(tmp_path, "l.csv", "unit,period,kpi,value\nA,2024Q1,nps,1\nA,2024Q2,nps,x\n")
     msg = _error(p, unit="unit")
     assert "row 3" in msg and "column 'value'" in msg and "'x'" in msg

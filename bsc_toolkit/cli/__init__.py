@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "score",
     "cascade",
     "simulate",
+    "data",
     "validate",
     "lever",
     "map",

@@ -6,6 +6,7 @@ import argparse
 
 from .. import _limits
 from ._common import finite_float, int_between, non_negative_int
+from .data_cmd import add_data_arguments, load_from_args
 
 NAME = "lever"
 HELP = "simulate the effect of moving one KPI on the KPIs downstream (supported links only)"
@@ -35,8 +36,7 @@ Exit codes: 0 success, 1 bad input (the message says what and where), 2 usage er
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("scorecard", help="scorecard file (.yaml/.json) or shipped example name")
     p.add_argument("--data", required=True, metavar="FILE", help="the KPI history the evidence came from")
-    p.add_argument("--unit", metavar="COL", help="column with the unit; omit for one series")
-    p.add_argument("--period", metavar="COL", help="column with the period")
+    add_data_arguments(p)
     p.add_argument("--evidence", required=True, metavar="FILE", help="evidence file from `bsc validate --json`")
     p.add_argument("--kpi", required=True, metavar="ID", help="the lever: a KPI id or an objective id")
     p.add_argument("--change", required=True, type=finite_float, metavar="X", help="size of the move, in the KPI's units")
@@ -52,7 +52,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from .._io import atomic_path
     from ..evidence import load_evidence, simulate_lever
-    from ..history import load_history
     from ..scorecard import load_scorecard
     from ._common import check_not_inputs, check_output_file
 
@@ -62,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
                      {"SCORECARD": args.scorecard, "--data": args.data, "--evidence": args.evidence})
     sc = load_scorecard(args.scorecard)
     ev = load_evidence(args.evidence)
-    history = load_history(args.data, unit=args.unit, period=args.period)
+    history = load_from_args(args, args.data, scorecard=sc)
     res = simulate_lever(ev, history, sc, args.kpi, args.change, horizon=args.horizon, draws=args.draws,
                          seed=args.seed, kind="pulse" if args.pulse else "step")
     print(res.summary)

@@ -6,6 +6,7 @@ import argparse
 
 from .. import _limits
 from ._common import csv_list, int_between, non_negative_int
+from .data_cmd import add_data_arguments, load_from_args
 
 NAME = "validate"
 HELP = "test the scorecard's cause-and-effect links on KPI history (verdict per link)"
@@ -58,20 +59,23 @@ Examples (`bsc simulate retail -o .` makes a history.csv to try them on):
   bsc validate retail --data history.csv --unit unit --period period --estimator iv-fd
   bsc validate my.yaml --data shop.duckdb --sql "select * from kpis" --unit store --period q
   bsc validate my.yaml --data kpis.csv --sql "select * from data where region = 'EU'" --period month
+  bsc validate my.yaml --data kpis.csv --period year --decimal , --map revenue='Sales (EUR)'
+
+Reading the data: numbers may be written with thousands separators, currency and
+percent signs, accounting negatives and the usual missing markers (see `bsc data
+--help`); a KPI whose column has another name is mapped with `column:` in the
+scorecard or --map. A short summary of what was read (gaps, conversions, merged
+unit names) is printed first; `bsc data FILE` shows all of it.
 
 Exit codes: 0 success, 1 bad input (the message says what and where), 2 usage error.
 """
-
-
-_DATABASE_SUFFIXES = (".duckdb", ".db", ".sqlite", ".sqlite3")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("scorecard", help="scorecard file (.yaml/.json) or shipped example name")
     p.add_argument("--data", required=True, metavar="FILE",
                    help="KPI history: CSV, Excel, Parquet, or a database for --sql")
-    p.add_argument("--unit", metavar="COL", help="column with the unit (store, branch...); omit for one series")
-    p.add_argument("--period", metavar="COL", help="column with the period (year, quarter, month...)")
+    add_data_arguments(p)
     p.add_argument("--effects", choices=["auto", "none", "unit", "time", "both"], default="auto",
                    help="fixed effects (auto: both for panels, none for a single series)")
     p.add_argument("--cov", choices=["auto", "unadjusted", "robust", "clustered", "hac"], default="auto",
@@ -90,8 +94,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "power; panels only)")
     p.add_argument("--alpha", type=float, default=0.05, metavar="A",
                    help="false discovery rate for the verdicts (default 0.05)")
-    p.add_argument("--sql", metavar="QUERY", help="SQL query when --data is a database")
-    p.add_argument("--sheet", metavar="S", help="sheet name for Excel files")
     p.add_argument("--json", metavar="OUT", help="write the evidence file (JSON) here; '-' for stdout")
     p.add_argument("--no-drivers", action="store_true", help="skip the driver models (joint + out-of-sample)")
     p.add_argument("--no-chains", action="store_true", help="skip the chain (indirect) effects")
@@ -106,20 +108,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..evidence import validate
-    from ..history import load_history
     from ..scorecard import load_scorecard
     from ._common import check_not_inputs, check_output_file, write_json
 
     check_output_file(args.json, "--json")
     check_not_inputs({"--json": args.json}, {"SCORECARD": args.scorecard, "--data": args.data})
     sc = load_scorecard(args.scorecard)
-    source, database = args.data, None
-    if args.sql and (str(args.data).lower().endswith(_DATABASE_SUFFIXES) or "://" in str(args.data)):
-        source, database = None, args.data  # --data names the database the query runs against
-    history = load_history(
-        source, unit=args.unit, period=args.period, controls=tuple(args.controls),
-        sql=args.sql, database=database, sheet=args.sheet,
-    )
+    history = load_from_args(args, args.data, scorecard=sc, controls=tuple(args.controls))
+    if not args.quiet and args.json != "-":
+        print(history.intake.short + "\n")
     ev = validate(
         sc, history, effects=args.effects, cov=args.cov, own_lags=args.own_lags,
         controls=tuple(args.controls), max_lag=args.max_lag, transform=args.transform,

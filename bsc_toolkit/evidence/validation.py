@@ -109,6 +109,15 @@ def _feedback_caveats(links: list[LinkResult], suggestions: list[dict[str, Any]]
     return out
 
 
+def _intake(history: Any) -> dict[str, Any]:
+    """What the data intake did (conversions, merged unit names, gaps, missing shares), when known."""
+    intake = getattr(history, "intake", None)
+    try:
+        return dict(intake.to_dict()) if intake is not None else {}
+    except (AttributeError, TypeError, ValueError):
+        return {}
+
+
 def _first_last(history: Any, labels: list[str] | None, periods: list[Any], i: int) -> Any:
     """First/last period for the evidence file: the history's own label (weekly data too).
 
@@ -394,6 +403,7 @@ def _evidence(scorecard: Any, history: Any, pa: PanelArrays, opts: Options, resu
         "toolkit_version": __version__,
         "scorecard": scorecard.name,
         "data": {
+            **_intake(history),
             "source": pa.source, "is_panel": pa.is_panel, "n_units": int(history.n_units),
             "n_periods": int(history.n_periods), "frequency": str(history.frequency),
             "first_period": _first_last(history, labels, periods, 0),

@@ -11,11 +11,13 @@ A single company series has one unit (``is_panel`` is False).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+
+from .summary import DataSummary, LoadLog
 
 __all__ = ["KPIHistory", "SINGLE_UNIT"]
 
@@ -47,13 +49,17 @@ class KPIHistory:
         Columns that are control variables rather than KPIs.
     notes : tuple of str
         What the loader did that a user should know (ignored columns, encoding).
+    load_log : LoadLog or None
+        What the loader changed (number conversions, merged unit spellings,
+        mapped columns); see :attr:`intake`.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> h = KPIHistory.from_wide(pd.DataFrame({"period": ["2024Q1", "2024Q2"], "nps": [20, 24]}))
+    >>> from bsc_toolkit.history import load_history
+    >>> h = load_history(pd.DataFrame({"period": ["2024Q1", "2024Q2"], "nps": [20, 24]}))
     >>> h
-    KPIHistory(single series x 2 quarterly periods, 1 columns, source='<data>')
+    KPIHistory(single series x 2 quarterly periods, 1 columns, source='<DataFrame>')
     >>> h.period_labels, h.latest("nps")
     (['2024Q1', '2024Q2'], 24.0)
     """
@@ -67,8 +73,18 @@ class KPIHistory:
     period_column: str = "period"
     controls: tuple[str, ...] = field(default_factory=tuple)
     notes: tuple[str, ...] = field(default_factory=tuple)
+    load_log: LoadLog | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------ properties
+    @cached_property
+    def intake(self) -> DataSummary:
+        """What was read: units, periods, grid gaps, missing shares, conversions, merges.
+
+        ``intake.to_dict()`` is the shape stored in the evidence file; ``intake.short``
+        is what ``bsc validate`` prints, ``intake.text`` what ``bsc data`` prints.
+        """
+        return DataSummary.from_history(self)
+
     @property
     def units(self) -> pd.Index:
         return self.data.index.get_level_values(0).unique()
@@ -164,6 +180,11 @@ class KPIHistory:
         for c in self.columns:
             lines.append(f"  {c:<32} {miss[c]:6.1%}")
         lines.extend(f"note: {n}" for n in self.notes)
+        log = self.load_log
+        if log is not None:
+            lines.extend(f"converted: {c.column}: {c.what} ({c.cells:,} cells)" for c in log.conversions)
+            lines.extend(f"merged units: {m.into!r} <- {', '.join(repr(v) for v in m.variants)}"
+                         for m in log.merged_units)
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -179,28 +200,4 @@ class KPIHistory:
         return (
             f"KPIHistory({kind} x {self.n_periods} {self.frequency} periods, "
             f"{len(self.columns)} columns, source={self.source!r})"
-        )
-
-    # ---------------------------------------------------------- construction
-    @classmethod
-    def from_wide(
-        cls,
-        df: pd.DataFrame,
-        *,
-        period: str = "period",
-        unit: str | None = None,
-        columns: Sequence[str] | None = None,
-        controls: Sequence[str] = (),
-        source: str = "<data>",
-    ) -> KPIHistory:
-        """Build from a wide frame whose periods are already sortable and regular.
-
-        This is the minimal constructor for frames built in code (tests,
-        simulations). :func:`bsc_toolkit.history.load_history` is the full loader:
-        files, SQL, long form, period parsing and located errors.
-        """
-        from .load import history_from_frame
-
-        return history_from_frame(
-            df, period=period, unit=unit, kpis=columns, controls=controls, source=source, form="wide"
         )

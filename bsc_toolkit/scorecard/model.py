@@ -139,6 +139,17 @@ class KPI(_Frozen):
     weight: float | None = Field(default=None, ge=0, description="Weight in the objective's score.")
     owner: str | None = Field(default=None, max_length=200)
     frequency: Frequency | None = None
+    column: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="Column name in the KPI history when it differs from the id (e.g. 'Sales (EUR)').",
+    )
+
+    @field_validator("column")
+    @classmethod
+    def _column_printable(cls, v: str | None) -> str | None:
+        if v is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
+            raise PydanticCustomError("bsc_column", "`column` must be one line of text (a column name)")
+        return v
 
 
 class Objective(_Frozen):
