@@ -30,7 +30,7 @@ from ..errors import BSCError, DataError, MissingDependencyError
 from .._format import fmt_value
 from ._markdown import front_matter, md_escape, sanitize_markdown
 from .content import KINDS, ReportContext, body_for
-from .render import FORMATS, quarto_path, render_pandoc, render_quarto, render_timeout, template_path
+from .render import FORMATS, formats_block, quarto_path, render_pandoc, render_quarto, render_timeout, template_path
 
 __all__ = ["ReportResult", "build_report", "load_evidence_dict", "okrs_markdown"]
 
@@ -213,11 +213,9 @@ def _terminate_as_exit() -> Iterator[None]:
 
 def _front_matter_meta(kind: str, title: str, formats: Sequence[str]) -> dict[str, Any]:
     """Front matter of the report: one look for Quarto and the fallback (our own keys only; title escaped)."""
-    from .render import FORMAT_LABELS, FORMATS, colour_meta, typst_font_paths
+    from .render import colour_meta, typst_font_paths
     from .style import LIGHT_BADGES
 
-    links = [{"text": FORMAT_LABELS[f], "href": f"index{FORMATS[f]}",
-              "icon": {"pdf": "file-pdf", "docx": "file-word"}[f]} for f in formats if f != "html"]
     typst: dict[str, Any] = {"toc": False, "papersize": "a4", "mainfont": "Libertinus Serif", "fontsize": "10.5pt",
                              "margin": {"x": "2.1cm", "top": "2.3cm", "bottom": "2.2cm"},
                              "include-in-header": "bsc-style.typ"}
@@ -230,8 +228,10 @@ def _front_matter_meta(kind: str, title: str, formats: Sequence[str]) -> dict[st
         "date": _dt.date.today().isoformat(),
         "lang": "en",
         "format": {
+            # Quarto's own "Other formats" list adds every rendered format again (the PDF as "Typst"):
+            # it is off, and formats.html lists exactly the files written, as in the fallback's HTML
             "html": {"toc": True, "embed-resources": True, "fig-format": "svg", "css": ["report.css"],
-                     "format-links": links or False},
+                     "format-links": False, "include-before-body": ["formats.html"]},
             "typst": typst,
             "docx": {"toc": True},
         },
@@ -458,6 +458,7 @@ def _build_in(out: Path, final: Path, *, scorecard: Any, kind: str, ev: dict[str
     for name in ("figures.lua", "shared.lua"):
         atomic_write(out / name, template_path(name).read_text(encoding="utf-8"))
     atomic_write(out / "report.css", report_css())
+    atomic_write(out / "formats.html", formats_block(formats, qmd.stem))
     atomic_write(out / "bsc-style.typ", typst_style(doc_title))
 
     # ---- render ----------------------------------------------------------
@@ -511,7 +512,7 @@ def okrs_markdown(okrs: Any) -> str:
         lines.append(f"- **{md_escape(getattr(o, 'name', ''))}**")
         for kr in getattr(o, "key_results", ()) or ():
             targets = getattr(kr, "targets", {}) or {}
-            steps = ", ".join(f"{md_escape(q)}: {fmt_value(v, '%' if kr.unit == '%' else '')}"
+            steps = ", ".join(f"{md_escape(q)}: {fmt_value(v, '%' if str(kr.unit).startswith('%') else '')}"
                               for q, v in targets.items() if v is not None)
             lines.append(f"    - {md_escape(getattr(kr, 'text', ''))}" + (f" ({steps})" if steps else ""))
     return "\n".join(lines) + "\n"

@@ -705,7 +705,7 @@ def details_table(ctx: ReportContext) -> str:
         lags = _lag_list(_link_lags(lk)) + (f", {md_escape(sel)}" if sel else "")
         n = "–" if lk.get("n_obs") is None else fmt_count(int(lk["n_obs"]), "row")
         if lk.get("n_dropped"):
-            n += f"; {fmt_num(lk['n_dropped'])} dropped (missing)"
+            n += f"; {int(lk['n_dropped']):,} dropped (missing)"
         lrm = (lk.get("long_run_multiplier") or {})
         mult = "–" if lrm.get("estimate") is None else \
             f"{fmt_num(lrm.get('estimate'), sign=True)} {fmt_ci(lrm.get('ci_low'), lrm.get('ci_high'))}"

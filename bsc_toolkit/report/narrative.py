@@ -66,7 +66,7 @@ def _effect_phrase(lk: Mapping[str, Any]) -> str:
     est = lr.get("estimate")
     if est is None:
         return ""
-    return f"long-run effect {fmt_num(est, sign=True)}, {p_phrase(lk.get('q_value'))}"
+    return f"cumulative effect over the lag window {fmt_num(est, sign=True)}, {p_phrase(lk.get('q_value'))}"
 
 
 def offline_narrative(scorecard: Any, evidence: Mapping[str, Any]) -> str:

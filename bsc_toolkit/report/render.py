@@ -40,6 +40,7 @@ from ..errors import MissingDependencyError, RenderError
 __all__ = [
     "FORMATS",
     "FORMAT_LABELS",
+    "formats_block",
     "pandoc_convert",
     "pandoc_path",
     "quarto_path",
@@ -258,8 +259,14 @@ def typst_font_paths() -> list[str]:
         return []
 
 
-def _formats_block(formats: Sequence[str], stem: str) -> str:
-    """The "Other formats" list of the fallback's HTML: only the files this render writes."""
+def formats_block(formats: Sequence[str], stem: str = "index") -> str:
+    """The "Other formats" list of an HTML report (both renderers): only the files this render writes.
+
+    Examples
+    --------
+    >>> "index.docx" in formats_block(["html", "pdf"])
+    False
+    """
     from html import escape
 
     items = [f'<li><a href="{escape(stem + FORMATS[f])}">{escape(FORMAT_LABELS[f])}</a></li>'
@@ -322,7 +329,7 @@ def render_pandoc(qmd: Path, formats: Sequence[str], *, toc: bool = True, timeou
             target = folder / f"{stem}{FORMATS[fmt]}"
             if fmt == "html":
                 before = tmp_dir / "formats.html"
-                before.write_text(_formats_block(formats, stem), encoding="utf-8")
+                before.write_text(formats_block(formats, stem), encoding="utf-8")
                 with atomic_path(target) as tmp:
                     _run_pandoc(
                         [*common, "-t", "html5", "--standalone", "--embed-resources", "--css", str(css),
@@ -421,7 +428,7 @@ def render_quarto(qmd: Path, formats: Sequence[str], *, quarto: str | None = Non
                 continue
             if extra.is_dir():
                 shutil.copytree(extra, work / extra.name)
-            elif extra.suffix in (".lua", ".css", ".typ", ".svg", ".png"):
+            elif extra.suffix in (".lua", ".css", ".typ", ".svg", ".png") or extra.name == "formats.html":
                 shutil.copy2(extra, work / extra.name)
         proc = run_bounded([exe, "render", qmd.name, "--to", to], what="quarto render", cwd=work,
                            timeout=timeout)

@@ -19,7 +19,7 @@ local is_docx = fmt:match("docx") ~= nil
 local colours = {}
 local light = {}
 
-local function hex(c) return (c or "#777777"):gsub("^#", "") end
+local function hex(c) return ((c or "#777777"):gsub("^#", ""):upper()) end
 
 local function xml_escape(s)
   return (s:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;"):gsub('"', "&quot;"))
