@@ -208,14 +208,18 @@ def report_css() -> str:
 
 
 def typst_string(text: object) -> str:
-    """A typst string literal holding ``text`` exactly (quotes, backslashes and control characters escaped).
+    """A typst string literal holding ``text`` (quotes and backslashes escaped, whitespace collapsed, doubled
+    braces kept from forming a Quarto shortcode).
 
     Examples
     --------
     >>> typst_string('A "quoted" \\\\ #title')
     '"A \\\\"quoted\\\\" \\\\\\\\ #title"'
     """
-    s = " ".join(str(text).split())
+    from ._markdown import neutralise_shortcodes
+
+    # Quarto runs shortcodes in included files too: {{ never reaches it
+    s = neutralise_shortcodes(" ".join(str(text).split()))
     s = s.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{s}"'
 

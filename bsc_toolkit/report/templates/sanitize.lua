@@ -44,7 +44,11 @@ return {
     end,
     Div = function(el) return el.content end,
     Span = function(el) return el.content end,
-    Cite = function(el) return el.content end,
+    -- the writer does not always escape "@" after a bracket; a word joiner after it means no
+    -- citation or cross reference can form when the report is rendered
+    Cite = function(el)
+      return el.content:walk({ Str = function(s) s.text = s.text:gsub("@", "@" .. WJ) return s end })
+    end,
     Math = function(el) return pandoc.Code(el.text) end,
     CodeBlock = function(el)
       el.attr = pandoc.Attr()
