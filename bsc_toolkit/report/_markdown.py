@@ -10,7 +10,6 @@ can run. Numbers come from the one formatter, :mod:`bsc_toolkit._format`.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any

@@ -25,12 +25,20 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from .._format import fmt_value
 from .._io import atomic_write
 from ..errors import BSCError, DataError, MissingDependencyError
-from .._format import fmt_value
 from ._markdown import front_matter, md_escape, sanitize_markdown
 from .content import KINDS, ReportContext, body_for
-from .render import FORMATS, formats_block, quarto_path, render_pandoc, render_quarto, render_timeout, template_path
+from .render import (
+    FORMATS,
+    formats_block,
+    quarto_path,
+    render_pandoc,
+    render_quarto,
+    render_timeout,
+    template_path,
+)
 
 __all__ = ["ReportResult", "build_report", "load_evidence_dict", "okrs_markdown"]
 

@@ -171,7 +171,10 @@ def kpi_trends(scorecard: Any, history: Any, out_dir: str | Path, *, kpis: Seque
         )
     import textwrap
 
-    ncol = 3 if len(cols) > 4 else min(2, len(cols))
+    from matplotlib.ticker import StrMethodFormatter
+
+    # at most about nine inches tall, so the chart fits on one A4 page
+    ncol = 4 if len(cols) > 9 else 3 if len(cols) > 4 else min(2, len(cols))
     nrow = math.ceil(len(cols) / ncol)
     try:
         labels = [str(p) for p in history.period_labels]
@@ -179,7 +182,9 @@ def kpi_trends(scorecard: Any, history: Any, out_dir: str | Path, *, kpis: Seque
         labels = [str(p) for p in history.periods]
     x = np.arange(history.n_periods)
     with plt.rc_context(apply_matplotlib_style()):
-        fig, axes = plt.subplots(nrow, ncol, figsize=(7.2, 2.0 * nrow + 0.6), squeeze=False, sharex=True)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(7.2, (1.7 if ncol == 4 else 2.0) * nrow + 0.6), squeeze=False,
+                                 sharex=True)
+        wrap = 24 if ncol == 4 else 30
         for ax, col in zip(axes.flat, cols, strict=False):
             k = scorecard.kpi(col)
             wide = history.data[col].unstack(level=0)  # t x unit
@@ -197,13 +202,10 @@ def kpi_trends(scorecard: Any, history: Any, out_dir: str | Path, *, kpis: Seque
             unit = f" ({_text(k.unit, 10)})" if k.unit else ""
             # titles wrap onto two lines at most, so neighbouring panels' titles never overlap
             title = textwrap.shorten(_text(k.name, 60) + unit, width=56, placeholder="…")
-            ax.set_title("\n".join(textwrap.wrap(title, 30)[:2]), fontsize=7.5, loc="left")
+            ax.set_title("\n".join(textwrap.wrap(title, wrap)[:2]), fontsize=7.5, loc="left")
             ax.tick_params(labelsize=6.5)
-            from matplotlib.ticker import FuncFormatter
-
-            from .._format import fmt_num
-
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_num(v)))
+            # KPI-scale ticks with thousands separators, never 8e+04 or an offset
+            ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.10g}"))
         for ax in list(axes.flat)[len(cols):]:
             ax.set_visible(False)
         # at most three period labels per panel (first, middle, last), so labels never run together

@@ -114,6 +114,21 @@ def _delta_unit(unit: str) -> str:
     return "pp" if unit == "%" else unit
 
 
+def _singular(unit: str) -> str:
+    """'minute' for 'minutes' (a unit after the number 1); symbols and short units stay.
+
+    Examples
+    --------
+    >>> _singular("minutes"), _singular("EUR"), _singular("pp"), _singular("hours per week")
+    ('minute', 'EUR', 'pp', 'hour per week')
+    """
+    words = unit.split(" ", 1)
+    w = words[0]
+    if len(w) > 3 and w.isalpha() and w.islower() and w.endswith("s") and not w.endswith("ss"):
+        words[0] = w[:-1]
+    return " ".join(words)
+
+
 def effect_cell(lk: Mapping[str, Any]) -> str:
     """Cumulative effect over the lag window and its 95% CI, as printed in the evidence table.
 
@@ -249,7 +264,7 @@ def _effect_words(sc: Any, lk: Mapping[str, Any]) -> str:
         return ""
     fk, tk = lk.get("from_kpi") or lk.get("from"), lk.get("to_kpi") or lk.get("to")
     fu, tu = _delta_unit(_unit_of(sc, fk)), _delta_unit(_unit_of(sc, tk))
-    one = (f"1 {fu}" if fu else "one unit") if fu != "pp" else "1 pp"
+    one = f"1 {_singular(fu)}" if fu else "one unit"
     lags = _lag_list(_link_lags(lk))
     ci = ""
     if lr.get("ci_low") is not None and lr.get("ci_high") is not None:
