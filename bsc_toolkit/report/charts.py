@@ -184,7 +184,7 @@ def kpi_trends(scorecard: Any, history: Any, out_dir: str | Path, *, kpis: Seque
     with plt.rc_context(apply_matplotlib_style()):
         fig, axes = plt.subplots(nrow, ncol, figsize=(7.2, (1.7 if ncol == 4 else 2.0) * nrow + 0.6), squeeze=False,
                                  sharex=True)
-        wrap = 24 if ncol == 4 else 30
+        wrap = 21 if ncol == 4 else 30
         for ax, col in zip(axes.flat, cols, strict=False):
             k = scorecard.kpi(col)
             wide = history.data[col].unstack(level=0)  # t x unit
