@@ -345,3 +345,22 @@ def test_quarto_required_but_missing(tmp_path, monkeypatch):
     monkeypatch.setattr("bsc_toolkit.report.builder.quarto_path", lambda: None)
     with pytest.raises(MissingDependencyError, match="Quarto CLI is not on PATH"):
         build_report(load_example("retail"), kind="handout", out_dir=tmp_path, renderer="quarto")
+
+
+def test_quarto_warnings_reach_the_user(tmp_path):
+    """A warning Quarto prints (here: a raw HTML table it cannot parse) is returned, one readable line."""
+    if shutil.which("quarto") is None:
+        print(f"SKIPPED: {QUARTO_MISSING}")
+        pytest.skip(QUARTO_MISSING)
+    from bsc_toolkit.report.render import render_quarto, renderer_warnings
+
+    line = ("\x1b[33mWARNING (/q/src/resources/filters/./normalize/astpipeline.lua:188) Unable to parse table "
+            "from raw html block: skipping.\x1b[39m")
+    assert renderer_warnings(line, "quarto") == ["quarto: Unable to parse table from raw html block: skipping."]
+    qmd = tmp_path / "index.qmd"
+    qmd.write_text("---\ntitle: T\n---\n\n```{=html}\n<table><tr><td>1</td><tbody></tr></table>\n```\n",
+                   encoding="utf-8")
+    warnings: list[str] = []
+    out = render_quarto(qmd, ["html"], warnings=warnings, timeout=300)
+    assert out["html"].is_file()
+    assert any(w.startswith("quarto: ") and "table" in w.lower() for w in warnings), warnings

@@ -86,7 +86,8 @@ class OKRSet:
     @property
     def summary(self) -> str:
         n_kr = sum(len(o.key_results) for o in self.objectives)
-        head = (f"{self.cadence.capitalize()} OKRs for '{self.scorecard}', {self.quarters[0]}-{self.quarters[-1]}: "
+        kind = "Annual OKRs" if self.cadence == "annual" else "OKRs"
+        head = (f"{kind} for '{self.scorecard}', {self.quarters[0]}-{self.quarters[-1]}: "
                 f"{len(self.objectives)} objectives, {n_kr} key results")
         out = [head]
         for o in self.objectives:
@@ -229,12 +230,6 @@ def _next_period(history: Any, cadence: str) -> str | None:
     return f"{int(year) + (q == 4)}Q{q % 4 + 1}"
 
 
-def _today_next_quarter() -> str:
-    d = _dt.date.today()
-    q = (d.month - 1) // 3 + 1
-    return f"{d.year + (q == 4)}Q{q % 4 + 1}"
-
-
 def _decimals(x: float) -> int:
     s = f"{x:.6f}".rstrip("0").rstrip(".")
     return len(s.split(".")[1]) if "." in s else 0
@@ -347,7 +342,8 @@ def derive_okrs(scorecard: Scorecard, *, quarters: int = 4, start: str | None = 
         Number of OKR periods (1-40).
     start : str, optional
         First period: a quarter (``"2026Q1"``) or, for annual OKRs, a year (``"2026"``).
-        Default: the period after the history's last, else the quarter after today.
+        Default: the period after the history's last; without a history ``"2026Q1"``
+        (``"2026"`` for annual OKRs), so results do not change with the day they are run.
     evidence : dict or Evidence, optional
         Link verdicts: a driver key result is drawn only from a ``supported`` link.
         Without evidence, driver key results are labelled untested.
@@ -369,7 +365,7 @@ def derive_okrs(scorecard: Scorecard, *, quarters: int = 4, start: str | None = 
         cadence = "annual" if freq == "annual" else "quarterly"
     if start is None:
         start = (_next_period(history, cadence) if history is not None else None) or (
-            str(_dt.date.today().year + 1) if cadence == "annual" else _today_next_quarter())
+            "2026" if cadence == "annual" else "2026Q1")
     qs = okr_periods(start, quarters, cadence)
     every = "year" if cadence == "annual" else "quarter"
     verdicts = _link_verdicts(evidence)

@@ -34,6 +34,7 @@ from .render import (
     FORMATS,
     formats_block,
     quarto_path,
+    render_options,
     render_pandoc,
     render_quarto,
     render_timeout,
@@ -475,10 +476,8 @@ def _build_in(out: Path, final: Path, *, scorecard: Any, kind: str, ev: dict[str
     render_warnings: list[str] = []
     if formats:
         say(f"rendering {', '.join(formats)} with {used}")
-        if use_quarto:
-            outputs = render_quarto(qmd, formats, timeout=timeout, warnings=render_warnings)
-        else:
-            outputs = render_pandoc(qmd, formats, timeout=timeout, warnings=render_warnings)
+        with render_options(timeout=timeout, warnings=render_warnings):
+            outputs = render_quarto(qmd, formats) if use_quarto else render_pandoc(qmd, formats)
     moved = _publish(out, final)
     return ReportResult(qmd=moved[qmd], outputs={k: moved[v] for k, v in outputs.items()}, renderer=used,
                         figures={k: moved.get(v, final / "figures" / v.name) for k, v in figures.items()},

@@ -22,6 +22,8 @@ into place. Warnings the renderers print are collected and returned to the calle
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import os
 import re
@@ -30,7 +32,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -46,6 +48,7 @@ __all__ = [
     "quarto_path",
     "render_pandoc",
     "render_quarto",
+    "render_options",
     "render_timeout",
     "template_path",
 ]
@@ -61,6 +64,32 @@ QMD_READER = "markdown+smart"
 #: default time limit of one external render step, in seconds
 DEFAULT_TIMEOUT = 600.0
 
+# set by render_options(): the time limit and the warnings list of the render under way, so
+# render_pandoc(qmd, formats) / render_quarto(qmd, formats) keep their two-argument form
+_OPTIONS: contextvars.ContextVar[tuple[float | None, list[str] | None]] = contextvars.ContextVar(
+    "bsc_render_options", default=(None, None))
+
+
+@contextlib.contextmanager
+def render_options(*, timeout: float | None = None, warnings: list[str] | None = None) -> Iterator[None]:
+    """Time limit and warnings list for the renders inside the ``with`` block (explicit arguments win).
+
+    Examples
+    --------
+    >>> with render_options(timeout=5):
+    ...     render_timeout()
+    5.0
+    """
+    token = _OPTIONS.set((timeout, warnings))
+    try:
+        yield
+    finally:
+        _OPTIONS.reset(token)
+
+
+def _warnings_sink(warnings: list[str] | None) -> list[str] | None:
+    return warnings if warnings is not None else _OPTIONS.get()[1]
+
 
 def render_timeout(timeout: float | None = None) -> float:
     """The time limit (seconds) of one render step: ``timeout``, else ``BSC_RENDER_TIMEOUT``, else 600.
@@ -72,6 +101,8 @@ def render_timeout(timeout: float | None = None) -> float:
     >>> render_timeout() > 0
     True
     """
+    if timeout is None:
+        timeout = _OPTIONS.get()[0]
     if timeout is None:
         env = os.environ.get("BSC_RENDER_TIMEOUT", "").strip()
         if env:
@@ -211,8 +242,9 @@ def _run_pandoc(args: Sequence[str], *, cwd: Path | None = None, stdin: str | No
             f"pandoc failed (exit {proc.returncode}) on {Path(args[-1]).name if args else '<stdin>'}: "
             + (" | ".join(err[-5:]) or "no message")
         )
-    if warnings is not None:
-        warnings.extend(w for w in renderer_warnings(proc.stderr, "pandoc") if w not in warnings)
+    sink = _warnings_sink(warnings)
+    if sink is not None:
+        sink.extend(w for w in renderer_warnings(proc.stderr, "pandoc") if w not in sink)
     return proc.stdout
 
 
@@ -437,8 +469,9 @@ def render_quarto(qmd: Path, formats: Sequence[str], *, quarto: str | None = Non
             raise RenderError(
                 f"quarto render failed (exit {proc.returncode}) for {qmd.name}: " + (" | ".join(err[-6:]) or "no message")
             )
-        if warnings is not None:
-            warnings.extend(w for w in renderer_warnings(proc.stderr, "quarto") if w not in warnings)
+        sink = _warnings_sink(warnings)
+        if sink is not None:
+            sink.extend(w for w in renderer_warnings(proc.stderr, "quarto") if w not in sink)
         for fmt in formats:
             produced = work / f"{qmd.stem}{FORMATS[fmt]}"
             if not produced.exists():
