@@ -23,7 +23,8 @@ from typing import Any
 from .._io import atomic_path
 from .style import STATUS_COLOURS, VERDICT_LABELS, apply_matplotlib_style, verdict_colours
 
-__all__ = ["coefficient_plot", "kpi_trends", "lag_profiles", "save_figure", "specification_curves", "status_dashboard"]
+__all__ = ["coefficient_plot", "kpi_trends", "lag_profiles", "save_figure", "singular_unit", "specification_curves",
+           "status_dashboard"]
 
 
 def _plt():
@@ -239,6 +240,21 @@ def _num(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def singular_unit(unit: str) -> str:
+    """'minute' for 'minutes' (a unit after the number 1); symbols and short units stay.
+
+    Examples
+    --------
+    >>> singular_unit("minutes"), singular_unit("EUR"), singular_unit("pp"), singular_unit("hours per week")
+    ('minute', 'EUR', 'pp', 'hour per week')
+    """
+    words = unit.split(" ", 1)
+    w = words[0]
+    if len(w) > 3 and w.isalpha() and w.islower() and w.endswith("s") and not w.endswith("ss"):
+        words[0] = w[:-1]
+    return " ".join(words)
+
+
 def _std_scale(link: Mapping[str, Any]) -> float | None:
     """Factor from KPI units to standardized units: standardized effect / cumulative effect (same transform)."""
     est = _num((link.get("long_run") or {}).get("estimate"))
@@ -315,7 +331,7 @@ def coefficient_plot(evidence: Mapping[str, Any], out_dir: str | Path, *, scorec
             finite.append(est)
             ax.plot([est], [y], "o", color=col, ms=5, label=lab, markeredgecolor="white", markeredgewidth=0.6)
             fu, tu = _units_of(scorecard, lk)
-            per = f" per {fmt_value(1, fu)}" if fu else ""
+            per = f" per 1 {singular_unit(fu)}" if fu else ""
             labels.append((y, _text(f"{fmt_value(est_raw, tu, sign=True)}{per}", 30)))
         ax.axvline(0, color="#333", lw=0.8)
         ax.set_yticks(ys, [_text(_link_label(lk), 40) for lk in links])

@@ -16,6 +16,7 @@ from typing import Any
 
 from .._format import fmt_ci, fmt_count, fmt_num, fmt_p, fmt_share, fmt_value, p_phrase
 from ._markdown import badge, md_escape, md_table
+from .charts import singular_unit as _singular
 from .narrative import VERDICT_ORDER, end_name, verdict_counts
 from .style import STATUS_LABELS, VERDICT_LABELS
 
@@ -114,21 +115,6 @@ def _delta_unit(unit: str) -> str:
     return "pp" if unit == "%" else unit
 
 
-def _singular(unit: str) -> str:
-    """'minute' for 'minutes' (a unit after the number 1); symbols and short units stay.
-
-    Examples
-    --------
-    >>> _singular("minutes"), _singular("EUR"), _singular("pp"), _singular("hours per week")
-    ('minute', 'EUR', 'pp', 'hour per week')
-    """
-    words = unit.split(" ", 1)
-    w = words[0]
-    if len(w) > 3 and w.isalpha() and w.islower() and w.endswith("s") and not w.endswith("ss"):
-        words[0] = w[:-1]
-    return " ".join(words)
-
-
 def effect_cell(lk: Mapping[str, Any]) -> str:
     """Cumulative effect over the lag window and its 95% CI, as printed in the evidence table.
 
@@ -136,7 +122,7 @@ def effect_cell(lk: Mapping[str, Any]) -> str:
     --------
     >>> effect_cell({"long_run": {"estimate": 0.4952, "ci_low": 0.2525, "ci_high": 0.7378}})
     '+0.495 [0.253, 0.738]'
-    >>> effect_cell({"long_run": {"estimate": 81234.5, "ci_low": 12000, "ci_high": 150000}})
+    >>> effect_cell({"long_run": {"estimate": 81234.6, "ci_low": 12000, "ci_high": 150000}})
     '+81,235 [12,000, 150,000]'
     """
     lr = lk.get("long_run") or {}
@@ -390,7 +376,7 @@ def evidence_table(ctx: ReportContext) -> str:
         rows.append(row)
     header = ["Link (driver → outcome)", "Lags", "Sign", "Cumulative effect over the lag window [95% CI]", "q",
               "Verdict"]
-    widths, align = [34, 7, 5, 22, 7, 15], "llcrrl"
+    widths, align = [31, 6, 5, 22, 7, 18], "llcrrl"
     if has_rob:
         header.append("Robustness")
         widths.append(12)
