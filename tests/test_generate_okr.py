@@ -83,3 +83,72 @@ def test_okrs_for_a_generated_scorecard():
                 vals = list(kr.targets.values())
                 assert vals[-1] == kr.target
                 assert vals == sorted(vals, reverse=kr.target < kr.baseline)
+
+
+# ------------------------------------------------------------------ OKRs that follow the evidence and the data
+def _history(periods, values: dict):
+    import pandas as pd
+
+    from bsc_toolkit.history.frame import KPIHistory
+
+    return KPIHistory.from_wide(pd.DataFrame({"period": periods, **values}))
+
+
+def _evidence(verdict_c2: str) -> dict:
+    # C2 (Grow the basket) has one KPI; its driver candidate is the link P1 -> C2
+    return {"links": [{"from": "P1", "to": "C2", "verdict": verdict_c2},
+                      {"from": "waste_rate", "to": "C2", "verdict": "not_supported"}]}
+
+
+def test_okr_drivers_only_from_supported_links(retail):
+    c2 = lambda okrs: next(o for o in okrs.objectives if o.id == "C2")  # noqa: E731
+    sup = c2(derive_okrs(retail, start="2026Q1", evidence=_evidence("supported")))
+    assert [k.kind for k in sup.key_results] == ["kpi", "driver"]
+    assert sup.key_results[1].text.startswith("Driver (supported by the data): ")
+    # the same link contradicted by the data is no driver: the objective falls back to a review routine
+    con = c2(derive_okrs(retail, start="2026Q1", evidence=_evidence("contradicted")))
+    assert [k.kind for k in con.key_results] == ["kpi", "routine"]
+    # without evidence a driver is said to be untested
+    none = c2(derive_okrs(retail, start="2026Q1"))
+    assert none.key_results[1].text.startswith("Driver (untested link): ")
+
+
+def test_okrs_start_from_the_latest_actual_with_annual_cadence(retail):
+    # lfl_sales_growth: baseline 1.5, target 4.0 (direction up); the data end at 3.1 in 2024
+    h = _history([2019, 2020, 2021, 2022, 2023, 2024], {"lfl_sales_growth": [1.0, 1.2, 2.0, 2.2, 2.9, 3.1]})
+    okrs = derive_okrs(retail, history=h)
+    assert okrs.cadence == "annual" and okrs.quarters == ("2025", "2026", "2027", "2028")
+    kr = next(k for k in okrs.objectives[0].key_results if k.kpi == "lfl_sales_growth")
+    assert kr.baseline == 3.1 and kr.text == ("Raise Like-for-like sales growth from 3.1% (latest actual, 2024) "
+                                              "to 4% by 2028")
+    vals = list(kr.targets.values())
+    assert vals[-1] == 4.0 and vals == sorted(vals) and vals[0] > 3.1
+    assert "latest actual" in okrs.basis
+    # an explicit start wins; a quarter label does not fit annual OKRs
+    assert derive_okrs(retail, history=h, start="2030").quarters[0] == "2030"
+    with pytest.raises(GenerationError, match=r"`start` must be a year like '2026' for annual OKRs, got '2030Q1'"):
+        derive_okrs(retail, history=h, start="2030Q1")
+
+
+def test_okrs_after_quarterly_data_and_targets_already_met(retail):
+    h = _history(["2025Q2", "2025Q3", "2025Q4"], {"lfl_sales_growth": [4.0, 4.4, 4.6]})
+    okrs = derive_okrs(retail, history=h)
+    assert okrs.cadence == "quarterly" and okrs.quarters[0] == "2026Q1"
+    kr = next(k for k in okrs.objectives[0].key_results if k.kpi == "lfl_sales_growth")
+    assert kr.text == "Keep Like-for-like sales growth at or above 4% (now 4.6%, 2025Q4)"
+    assert set(kr.targets.values()) == {4.0}  # no planned decline, no step below the target
+
+
+def test_report_cli_start_option(tmp_path, capsys):
+    from bsc_toolkit.cli import main
+
+    code = main(["report", "retail", "--kind", "client", "--format", "html", "--renderer", "pandoc",
+                 "--start", "2027Q3", "-o", str(tmp_path), "--quiet"])
+    assert code == 0
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "Quarterly OKRs, 2027Q3 to 2028Q2" in html
+    code = main(["report", "retail", "--kind", "client", "--format", "html", "--start", "next year",
+                 "-o", str(tmp_path / "x"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1 and "`start` must be a quarter like '2026Q1', got 'next year'" in err
+    assert len(err.strip().splitlines()) == 1

@@ -24,7 +24,10 @@ Rendering: with the Quarto CLI when `quarto` is on PATH, otherwise with pandoc 3
 was used. --renderer pandoc forces the fallback, --renderer quarto requires Quarto.
 
 With --data the latest values in the KPI history are the actuals, and the client
-report draws KPI trends against the targets.
+report draws KPI trends against the targets; its OKRs start from those actuals,
+follow the data's frequency (annual data: yearly OKRs) and begin after the data's
+last period (or at --start). With --evidence, OKR drivers come only from links the
+data support. Warnings the renderer prints are shown as notes.
 
 Examples (the first two make history.csv and evidence.json in the current folder):
   bsc simulate retail -o .
@@ -32,6 +35,7 @@ Examples (the first two make history.csv and evidence.json in the current folder
   bsc report retail --evidence evidence.json -o report/
   bsc report retail --kind client --data history.csv --unit unit --period period -o client/
   bsc report my_scorecard.yaml --kind handout --format html,pdf,docx -o handout/
+  bsc report retail --kind client --evidence evidence.json --start 2026Q3 -o client/
   bsc report retail --evidence evidence.json --narrative reading.md -o report/
 """
 
@@ -64,6 +68,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--narrative", metavar="FILE.md", help="Markdown interpretation to include (e.g. from an LLM)")
     p.add_argument("--critique", metavar="FILE.md", help="Markdown review of the scorecard (client report)")
     p.add_argument("--title", help="document title (default: the scorecard's name)")
+    p.add_argument("--start", metavar="PERIOD",
+                   help="first OKR period of the client report: a quarter like 2026Q1, or a year like 2026 for "
+                   "annual data (default: the period after the data's last, else the next quarter)")
     p.add_argument("--quiet", action="store_true", help="print only where the report is")
 
 
@@ -107,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     result = build_report(
         sc, kind=kind, evidence=args.evidence, history=history, out_dir=args.out, formats=args.formats,
         renderer=args.renderer, narrative=narrative, critique=critique,
-        progress=not args.quiet, title=args.title,
+        progress=not args.quiet, title=args.title, start=args.start,
     )
     if args.quiet:
         for path in result.outputs.values():

@@ -1,30 +1,46 @@
-"""Safe Markdown (Quarto) building blocks: escaping, tables, numbers, front matter.
+"""Safe Markdown (Quarto) building blocks: escaping, tables, badges, front matter.
 
 Everything a user or an LLM wrote (scorecard names, rationales, narratives) is
-*data*. It goes into the ``.qmd`` through :func:`md_escape` (inline text) or
-:func:`sanitize_markdown` (Markdown that should keep its formatting), so it can
-neither inject HTML nor break a table, a heading, a fenced div or the YAML
-front matter.
+*data*. It goes into the ``.qmd`` through :func:`md_escape` (inline text, front
+matter included) or :func:`sanitize_markdown` (Markdown that should keep its
+formatting), so it can neither inject HTML or typst nor break a table, a heading,
+a fenced div or the YAML front matter, and no Quarto shortcode (``{{< env X >}}``)
+can run. Numbers come from the one formatter, :mod:`bsc_toolkit._format`.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 __all__ = [
     "badge",
-    "fmt_ci",
-    "fmt_num",
-    "fmt_q",
     "front_matter",
     "md_escape",
     "md_table",
-    "q_phrase",
+    "neutralise_shortcodes",
     "sanitize_markdown",
 ]
+
+#: U+2060 WORD JOINER: invisible, and it keeps ``{{`` from ever forming a Quarto shortcode
+WORD_JOINER = "\u2060"
+_BRACE_PAIR = re.compile(r"(?<=\{)(?=\{)|(?<=\})(?=\})")
+
+
+def neutralise_shortcodes(text: str) -> str:
+    """Put an invisible word joiner between doubled braces, so ``{{< ... >}}`` is never a Quarto shortcode.
+
+    Quarto runs shortcodes in the front matter even when every character is
+    backslash-escaped (a scorecard name ``{{< env OPENAI_API_KEY >}}`` would put the key
+    in the HTML ``<title>``); a joiner between the braces stops that and reads the same.
+
+    Examples
+    --------
+    >>> neutralise_shortcodes("{{< env KEY >}}") == "{\u2060{< env KEY >}\u2060}"
+    True
+    """
+    return _BRACE_PAIR.sub(WORD_JOINER, text)
 
 # ASCII punctuation that means something in Pandoc/Quarto Markdown somewhere
 # (emphasis, code, links, attributes, raw HTML, entities, headings, tables, math,
@@ -53,6 +69,7 @@ def md_escape(text: object) -> str:
     s = "" if text is None else str(text)
     s = re.sub(r"[\r\n\t\f\v\u2028\u2029]+", " ", s).strip()
     s = "".join(ch for ch in s if ch >= " " or ch == " ")
+    s = neutralise_shortcodes(s)
     out = []
     n = len(s)
     for i, ch in enumerate(s):
@@ -67,89 +84,27 @@ def md_escape(text: object) -> str:
     return res
 
 
-def fmt_num(x: float | int | None, digits: int = 3, sign: bool = False) -> str:
-    """Format a number for reports: ``digits`` significant figures, no exponent for usual sizes.
-
-    ``None``/NaN give an en dash.
-
-    Examples
-    --------
-    >>> fmt_num(0.4951858), fmt_num(-0.0481, sign=True), fmt_num(1.1), fmt_num(12345.6), fmt_num(None)
-    ('0.495', '-0.0481', '1.10', '12,346', '–')
-    """
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    x = float(x)
-    plus = "+" if sign and x > 0 else ""
-    if x == 0:
-        return "0"
-    a = abs(x)
-    if a >= 10 ** digits:
-        return f"{plus}{x:,.0f}"
-    if a < 1e-4:
-        return f"{plus}{x:.{max(digits - 1, 1)}e}"
-    # fixed notation with `digits` significant figures
-    decimals = max(digits - 1 - int(math.floor(math.log10(a))), 0)
-    return plus + f"{x:.{decimals}f}"
-
-
-def fmt_q(q: float | None) -> str:
-    """Format a p- or q-value: three decimals, ``< 0.001`` below that.
-
-    Examples
-    --------
-    >>> fmt_q(0.0015), fmt_q(0.00001), fmt_q(1), fmt_q(None)
-    ('0.002', '< 0.001', '1.000', '–')
-    """
-    if q is None or (isinstance(q, float) and not math.isfinite(q)):
-        return "–"
-    q = float(q)
-    if q < 0.001:
-        return "< 0.001"
-    return f"{q:.3f}"
-
-
-def q_phrase(q: float | None, name: str = "q") -> str:
-    """``q = 0.012`` or ``q < 0.001`` (``q not available`` when missing).
-
-    Examples
-    --------
-    >>> q_phrase(0.0125), q_phrase(1e-6)
-    ('q = 0.013', 'q < 0.001')
-    """
-    f = fmt_q(q)
-    if f == "–":
-        return f"{name} not available"
-    return f"{name} {f}" if f.startswith("<") else f"{name} = {f}"
-
-
-def fmt_ci(lo: float | None, hi: float | None) -> str:
-    """Format a confidence interval as ``[lo, hi]``.
-
-    Examples
-    --------
-    >>> fmt_ci(0.2525, 0.7378)
-    '[0.253, 0.738]'
-    """
-    if lo is None or hi is None:
-        return "–"
-    return f"[{fmt_num(lo)}, {fmt_num(hi)}]"
-
-
 def badge(kind: str, value: str, label: str) -> str:
-    """A coloured badge as a bracketed span, e.g. ``[supported]{.badge .verdict-supported}``.
+    """A coloured badge with its letter, as a bracketed span.
 
-    ``value`` must be one of the fixed status/verdict words (never user text);
-    the Lua filter turns it into a coloured box in HTML, typst and DOCX.
+    ``value`` must be one of the fixed status/verdict/robustness words (never user
+    text). ``report.css`` colours it in HTML and ``shared.lua`` turns it into a
+    coloured box in typst and shaded runs in DOCX, with both renderers.
 
     Examples
     --------
     >>> badge("status", "no_data", "no data")
-    '[no data]{.badge .status-no-data}'
+    '[[–]{.badge-letter} no data]{.badge .status-no-data}'
+    >>> badge("verdict", "supported", "supported")
+    '[[S]{.badge-letter} supported]{.badge .verdict-supported}'
     """
-    if not re.fullmatch(r"[a-z_]+", value) or kind not in ("status", "verdict"):
+    from .style import BADGE_LETTERS
+
+    if not re.fullmatch(r"[a-z_]+", value) or kind not in ("status", "verdict", "robustness"):
         raise ValueError(f"badge value must be a fixed status/verdict word, got {value!r}")
-    return f"[{md_escape(label)}]{{.badge .{kind}-{value.replace('_', '-')}}}"
+    cls = value.replace("_", "-") if kind == "robustness" else f"{kind}-{value.replace('_', '-')}"
+    letter = BADGE_LETTERS.get(cls, value[:1].upper())
+    return f"[[{md_escape(letter)}]{{.badge-letter}} {md_escape(label)}]{{.badge .{cls}}}"
 
 
 def md_table(
@@ -214,28 +169,64 @@ def front_matter(meta: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------- sanitising Markdown
-_READ_FORMAT = (
-    "markdown-raw_html-raw_tex-raw_attribute-yaml_metadata_block-fenced_divs-native_divs"
-    "-native_spans-bracketed_spans-citations-link_attributes-inline_code_attributes"
-    "-fenced_code_attributes-header_attributes-markdown_in_html_blocks"
-)
-_WRITE_FORMAT = "markdown-raw_html-raw_attribute-raw_tex-smart"
+#: the reader the sanitiser parses with: every extension the final render enables (pandoc's
+#: Markdown, as the fallback reads the .qmd and as Quarto's reader builds on), so nothing
+#: the sanitiser writes back as text can turn into markup when the report is rendered
+_READ_FORMAT = "markdown+smart"
+#: the writer: the same extensions, so it escapes everything the final reader would parse
+_WRITE_FORMAT = "markdown-smart"
+
+_UNSAFE_NODES = {"RawInline", "RawBlock", "Image", "Div", "Span", "Cite"}
+_ATTR_NODES = {"Link": 0, "Code": 0, "CodeBlock": 0, "Header": 1}
+
+
+def _unsafe_parts(node: Any, found: list[str]) -> None:
+    """Collect what a parsed (pandoc JSON) document holds that a sanitised text must not."""
+    if isinstance(node, list):
+        for x in node:
+            _unsafe_parts(x, found)
+        return
+    if not isinstance(node, dict):
+        return
+    t = node.get("t")
+    if t in _UNSAFE_NODES:
+        found.append(t)
+    elif t in _ATTR_NODES:
+        c = node.get("c") or []
+        attr = c[_ATTR_NODES[t]] if len(c) > _ATTR_NODES[t] else None
+        # headings get automatic identifiers from their text when parsed; classes and key=value pairs
+        # (where onclick= and style= would live) are never expected
+        if isinstance(attr, list) and len(attr) == 3 and ((attr[0] and t != "Header") or attr[1] or attr[2]):
+            found.append(f"{t} attributes")
+        if t == "Link":
+            target = (c[2] or [""])[0] if len(c) > 2 else ""
+            if not re.match(r"^\s*(https?://|mailto:)", str(target), flags=re.I):
+                found.append("Link target")
+    elif t == "Str" and ("{{" in str(node.get("c")) or "}}" in str(node.get("c"))):
+        found.append("shortcode braces")
+    for v in node.values():
+        if isinstance(v, (list, dict)):
+            _unsafe_parts(v, found)
 
 
 def sanitize_markdown(text: str | None, *, shift_headings: int = 1) -> str:
     """Make Markdown from a user or an LLM safe to include in a report.
 
-    The text is parsed by pandoc with raw HTML/LaTeX, raw attributes, YAML
-    blocks, fenced divs, citations and attributes switched off, so ``<script>``
-    is text, ``:::`` cannot close a callout and ``---`` cannot start metadata;
-    a Lua filter drops images (no local file can be embedded), raw content and
-    links other than http(s)/mailto, and headings move down ``shift_headings``
-    levels. The result is written back as plain pandoc Markdown.
+    The text is parsed by pandoc with **every** extension the final render enables
+    (raw HTML and raw ``{=format}`` blocks, attributes on links, code and headings,
+    fenced divs, citations), so what is markup to the renderer is seen as markup here
+    too. A Lua filter then drops raw content (``<script>``, ``{=html}``, ``{=typst}``),
+    images (nothing local can be embedded), links other than http(s)/mailto, divs,
+    spans and every attribute; citations and cross references become their text, math
+    becomes code, doubled braces cannot form a Quarto shortcode, and headings move down
+    ``shift_headings`` levels. The result is written back with the same extensions and
+    parsed once more to check that nothing unsafe survived; if anything did, the text
+    is included as escaped plain paragraphs instead.
 
     Examples
     --------
     >>> sanitize_markdown("# Hi\\n\\n<script>alert(1)</script> **bold**")  # doctest: +SKIP
-    '## Hi\\n\\n\\\\<script\\\\>alert(1)\\\\</script\\\\> **bold**\\n'
+    '## Hi\\n\\nalert(1) **bold**\\n'
     """
     if not text or not str(text).strip():
         return ""
@@ -250,5 +241,14 @@ def sanitize_markdown(text: str | None, *, shift_headings: int = 1) -> str:
             f"--shift-heading-level-by={int(shift_headings)}",
             "--wrap=none",
         ],
-    )
-    return out.strip() + "\n"
+    ).strip()
+    if not out:
+        return ""
+    import json
+
+    found: list[str] = []
+    _unsafe_parts(json.loads(pandoc_convert(out, to="json", fmt=_READ_FORMAT)).get("blocks"), found)
+    if found:  # never expected; escaped plain text is the safe answer
+        paras = [p for p in re.split(r"\n\s*\n", str(text)) if p.strip()]
+        return "\n\n".join(md_escape(p) for p in paras) + "\n"
+    return out + "\n"

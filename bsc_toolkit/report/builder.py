@@ -8,26 +8,40 @@ which renderer was used.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as _dt
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from .._format import fmt_value
 from .._io import atomic_write
 from ..errors import BSCError, DataError, MissingDependencyError
-from ._markdown import fmt_num, front_matter, md_escape, sanitize_markdown
+from ._markdown import front_matter, md_escape, sanitize_markdown
 from .content import KINDS, ReportContext, body_for
-from .render import FORMATS, quarto_path, render_pandoc, render_quarto, template_path
+from .render import (
+    FORMATS,
+    formats_block,
+    quarto_path,
+    render_options,
+    render_pandoc,
+    render_quarto,
+    render_timeout,
+    template_path,
+)
 
-__all__ = ["ReportResult", "build_report", "load_evidence_dict"]
+__all__ = ["ReportResult", "build_report", "load_evidence_dict", "okrs_markdown"]
 
 SUBTITLES = {
     "validation": "Validation report: are the cause-and-effect links supported by the data?",
@@ -53,7 +67,8 @@ class ReportResult:
     kind : str
         ``validation``, ``client`` or ``handout``.
     warnings : list of str
-        What was left out and why (e.g. no strategy map without graphviz).
+        What was left out and why (e.g. no strategy map without graphviz), and the
+        warnings the renderer (Quarto or pandoc) printed.
     seconds : float
         Wall time of the build.
     """
@@ -180,6 +195,63 @@ def _draw_map(scorecard: Any, evidence: dict[str, Any] | None, statuses: Any, fi
         return {}
 
 
+# ------------------------------------------------------------------ staging and signals
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """Turn SIGTERM into ``SystemExit`` while a report is built, so staging folders are removed.
+
+    Only in the main thread (where Python delivers signals); the previous handler is restored.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except (ValueError, OSError):  # pragma: no cover - not the main interpreter
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _front_matter_meta(kind: str, title: str, formats: Sequence[str]) -> dict[str, Any]:
+    """Front matter of the report: one look for Quarto and the fallback (our own keys only; title escaped)."""
+    from .render import colour_meta, typst_font_paths
+    from .style import LIGHT_BADGES
+
+    typst: dict[str, Any] = {"toc": False, "papersize": "a4", "mainfont": "Libertinus Serif", "fontsize": "10.5pt",
+                             "margin": {"x": "2.1cm", "top": "2.3cm", "bottom": "2.2cm"},
+                             "include-in-header": "bsc-style.typ"}
+    fonts = typst_font_paths()
+    if fonts:
+        typst["font-paths"] = fonts
+    return {
+        "title": md_escape(title),
+        "subtitle": md_escape(SUBTITLES[kind]),
+        "date": _dt.date.today().isoformat(),
+        "lang": "en",
+        "format": {
+            # Quarto's own "Other formats" list adds every rendered format again (the PDF as "Typst"):
+            # it is off, and formats.html lists exactly the files written, as in the fallback's HTML
+            "html": {"toc": True, "embed-resources": True, "fig-format": "svg", "css": ["report.css"],
+                     "format-links": False, "include-before-body": ["formats.html"]},
+            "typst": typst,
+            "docx": {"toc": True},
+        },
+        "filters": ["figures.lua", "shared.lua"],
+        "crossref": {"fig-title": "Figure", "tbl-title": "Table"},
+        "bsc-kind": kind,
+        "bsc-colours": colour_meta(),
+        "bsc-light-badges": sorted(LIGHT_BADGES),
+    }
+
+
 # ------------------------------------------------------------------ main
 def build_report(
     scorecard: Any,
@@ -194,6 +266,8 @@ def build_report(
     critique: str | None = None,
     progress: Any = None,
     title: str | None = None,
+    start: str | None = None,
+    timeout: float | None = None,
 ) -> ReportResult:
     """Write ``out_dir/index.qmd`` (with figures) for a scorecard and render it.
 
@@ -206,7 +280,8 @@ def build_report(
     evidence : Evidence, dict or path, optional
         Results of :func:`bsc_toolkit.evidence.validate` (or its JSON file).
     history : KPIHistory, optional
-        KPI history: actuals (latest values) and trend charts in the client report.
+        KPI history: actuals (latest values), trend charts and the OKR cadence in the
+        client report.
     out_dir : path
         Folder for ``index.qmd``, ``figures/`` and the rendered files.
     formats : sequence of {"html", "pdf", "docx"}
@@ -215,12 +290,17 @@ def build_report(
         ``auto`` uses Quarto when ``quarto`` is on PATH, pandoc + typst otherwise.
     narrative, critique : str, optional
         Markdown (e.g. from :func:`bsc_toolkit.generate.narrate` / ``critique``). It is
-        sanitised: raw HTML, images and non-web links are removed. Without a narrative,
-        a short one is written from the numbers.
+        sanitised: raw HTML and raw blocks, attributes, images and non-web links are
+        removed. Without a narrative, a short one is written from the numbers.
     progress : bool or callable, optional
         ``True`` prints steps on stderr; a callable receives each step's message.
     title : str, optional
         Overrides the document title (default: the scorecard's name).
+    start : str, optional
+        First OKR period of the client report (``2026Q1``, or ``2026`` for annual data);
+        default: the period after the history's last, else the next quarter.
+    timeout : float, optional
+        Time limit in seconds of each render step (default ``BSC_RENDER_TIMEOUT`` or 600).
 
     Returns
     -------
@@ -231,7 +311,7 @@ def build_report(
     DataError
         Bad evidence or a validation report without evidence.
     RenderError, MissingDependencyError
-        The renderer failed or is not installed.
+        The renderer failed, ran out of time or is not installed.
 
     Examples
     --------
@@ -253,6 +333,7 @@ def build_report(
     formats = list(dict.fromkeys(formats))
     if renderer not in ("auto", "quarto", "pandoc", "pandoc+typst"):
         raise DataError(f"`renderer` must be one of auto, quarto, pandoc, got {renderer!r}")
+    render_timeout(timeout)  # a bad limit is reported before any work
     if not hasattr(scorecard, "objectives"):
         from ..scorecard import load_scorecard
 
@@ -272,107 +353,135 @@ def build_report(
             "renderer='quarto' but the Quarto CLI is not on PATH; install it from "
             "https://quarto.org/docs/get-started/ or use renderer='pandoc'"
         )
+    okr_set = _derive_okrs(scorecard, ev, history, start) if kind == "client" else None
 
     # everything is written to a staging folder inside out_dir and moved into place at the end,
-    # so a failure or Ctrl-C halfway leaves an earlier report in out_dir byte-identical
+    # so a failure, Ctrl-C or SIGTERM halfway leaves an earlier report in out_dir byte-identical
+    # and no staging folder behind
     final = Path(out_dir).resolve()
     final.mkdir(parents=True, exist_ok=True)
-    out = Path(tempfile.mkdtemp(prefix=".bsc-report-", dir=final))
+    with _terminate_as_exit():
+        out = Path(tempfile.mkdtemp(prefix=".bsc-report-", dir=final))
+        try:
+            result = _build_in(out, final, scorecard=scorecard, kind=kind, ev=ev, evidence=evidence,
+                               history=history, formats=formats, use_quarto=use_quarto, narrative=narrative,
+                               critique=critique, say=say, title=title, okr_set=okr_set, timeout=timeout)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+    return dataclasses.replace(result, seconds=time.perf_counter() - t0)
+
+
+def _derive_okrs(scorecard: Any, ev: dict[str, Any] | None, history: Any, start: str | None) -> Any:
+    """OKRs for the client report (validated before any work: a bad ``start`` is a usage error)."""
     try:
-        fig_dir = out / "figures"
-        fig_dir.mkdir(exist_ok=True)
-        warnings: list[str] = []
+        from ..generate import derive_okrs
+    except ImportError:  # pragma: no cover - generate is part of the package
+        return None
+    try:
+        return derive_okrs(scorecard, start=start, evidence=ev, history=history)
+    except BSCError as exc:
+        if start is not None:
+            raise
+        return exc
 
-        # ---- numbers -------------------------------------------------------
-        from ..scorecard import score
 
-        actuals: dict[str, float] = {}
-        actuals_source = "scorecard"
+def _build_in(out: Path, final: Path, *, scorecard: Any, kind: str, ev: dict[str, Any] | None, evidence: Any,
+              history: Any, formats: list[str], use_quarto: bool, narrative: str | None, critique: str | None,
+              say: Callable[[str], None], title: str | None, okr_set: Any, timeout: float | None) -> ReportResult:
+    fig_dir = out / "figures"
+    fig_dir.mkdir(exist_ok=True)
+    warnings: list[str] = []
+
+    # ---- numbers -------------------------------------------------------
+    from ..scorecard import score
+
+    actuals: dict[str, float] = {}
+    actuals_source = "scorecard"
+    if history is not None:
+        for k in scorecard.kpis:
+            if k.id in getattr(history, "data", {}).columns:
+                v = history.latest(k.id)
+                if v is not None:
+                    actuals[k.id] = v
+        if actuals:
+            actuals_source = str(getattr(history, "source", "KPI history"))
+    rep = score(scorecard, actuals or None)
+
+    # ---- figures -------------------------------------------------------
+    from . import charts
+
+    figures: dict[str, Path] = {}
+    say("drawing charts")
+    if kind == "client":
+        figures["status_dashboard"] = charts.status_dashboard(scorecard, fig_dir, actuals=actuals or None)["svg"]
         if history is not None:
-            for k in scorecard.kpis:
-                if k.id in getattr(history, "data", {}).columns:
-                    v = history.latest(k.id)
-                    if v is not None:
-                        actuals[k.id] = v
-            if actuals:
-                actuals_source = str(getattr(history, "source", "KPI history"))
-        rep = score(scorecard, actuals or None)
+            try:
+                figures["kpi_trends"] = charts.kpi_trends(scorecard, history, fig_dir)["svg"]
+            except DataError as exc:
+                warnings.append(f"KPI trends left out: {exc}")
+    if ev and kind == "validation":
+        figures["coefficients"] = charts.coefficient_plot(ev, fig_dir, scorecard=scorecard)["svg"]
+        figures["lag_profiles"] = charts.lag_profiles(ev, fig_dir)["svg"]
+        if any((lk.get("robustness") or {}).get("specs") for lk in ev.get("links") or []):
+            figures["robustness"] = charts.specification_curves(ev, fig_dir)["svg"]
+    say("drawing the strategy map")
+    mp = _draw_map(scorecard, ev, rep, fig_dir, warnings)
+    if mp:
+        figures["strategy_map"] = mp["svg"]
 
-        # ---- figures -------------------------------------------------------
-        from . import charts
+    # ---- text ----------------------------------------------------------
+    say("writing index.qmd")
+    from .narrative import offline_narrative
 
-        figures: dict[str, Path] = {}
-        say("drawing charts")
-        if kind == "client":
-            figures["status_dashboard"] = charts.status_dashboard(scorecard, fig_dir, actuals=actuals or None)["svg"]
-            if history is not None:
-                try:
-                    figures["kpi_trends"] = charts.kpi_trends(scorecard, history, fig_dir)["svg"]
-                except DataError as exc:
-                    warnings.append(f"KPI trends left out: {exc}")
-        if ev and kind == "validation":
-            figures["coefficients"] = charts.coefficient_plot(ev, fig_dir)["svg"]
-            figures["lag_profiles"] = charts.lag_profiles(ev, fig_dir)["svg"]
-        say("drawing the strategy map")
-        mp = _draw_map(scorecard, ev, rep, fig_dir, warnings)
-        if mp:
-            figures["strategy_map"] = mp["svg"]
+    narrative_md, narrative_source = "", ""
+    if narrative and str(narrative).strip():
+        narrative_md, narrative_source = sanitize_markdown(narrative, shift_headings=2), "given"
+    elif ev and kind in ("validation", "client"):
+        narrative_md, narrative_source = offline_narrative(scorecard, ev), "offline"
+    critique_md = sanitize_markdown(critique, shift_headings=2) if critique else ""
+    okrs_md = ""
+    if isinstance(okr_set, BSCError):
+        warnings.append(f"OKRs left out: {okr_set}")
+    elif okr_set is not None:
+        okrs_md = okrs_markdown(okr_set)
+    ctx = ReportContext(
+        scorecard=scorecard, score=rep, evidence=ev, history=history,
+        figures={k: f"figures/{p.name}" for k, p in figures.items()},
+        narrative=narrative_md, narrative_source=narrative_source, critique=critique_md, okrs=okrs_md,
+        actuals_source=actuals_source,
+    )
+    body = body_for(kind, ctx)
+    if warnings:
+        body += "\n::: {.callout-note}\n## Left out of this report\n\n" + "\n".join(
+            f"- {md_escape(w)}" for w in warnings) + "\n:::\n"
+    from .. import __version__
 
-        # ---- text ----------------------------------------------------------
-        say("writing index.qmd")
-        from .narrative import offline_narrative
+    body += (f"\n---\n\n*Generated by bsc-toolkit {md_escape(__version__)} on "
+             f"{_dt.date.today().isoformat()}.*\n")
+    doc_title = title if title is not None else scorecard.name
+    meta = _front_matter_meta(kind, doc_title, formats)
+    qmd = out / "index.qmd"
+    atomic_write(qmd, front_matter(meta) + "\n" + body)
+    from .style import report_css, typst_style
 
-        narrative_md, narrative_source = "", ""
-        if narrative and str(narrative).strip():
-            narrative_md, narrative_source = sanitize_markdown(narrative, shift_headings=2), "given"
-        elif ev and kind in ("validation", "client"):
-            narrative_md, narrative_source = offline_narrative(scorecard, ev), "offline"
-        critique_md = sanitize_markdown(critique, shift_headings=2) if critique else ""
-        okrs_md = _okrs_markdown(scorecard, warnings) if kind == "client" else ""
-        ctx = ReportContext(
-            scorecard=scorecard, score=rep, evidence=ev, history=history,
-            figures={k: f"figures/{p.name}" for k, p in figures.items()},
-            narrative=narrative_md, narrative_source=narrative_source, critique=critique_md, okrs=okrs_md,
-            actuals_source=actuals_source,
-        )
-        body = body_for(kind, ctx)
-        if warnings:
-            body += "\n::: {.callout-note}\n## Left out of this report\n\n" + "\n".join(
-                f"- {md_escape(w)}" for w in warnings) + "\n:::\n"
-        from .. import __version__
+    for name in ("figures.lua", "shared.lua"):
+        atomic_write(out / name, template_path(name).read_text(encoding="utf-8"))
+    atomic_write(out / "report.css", report_css())
+    atomic_write(out / "formats.html", formats_block(formats, qmd.stem))
+    atomic_write(out / "bsc-style.typ", typst_style(doc_title))
 
-        body += (f"\n---\n\n*Generated by bsc-toolkit {md_escape(__version__)} on "
-                 f"{_dt.date.today().isoformat()}.*\n")
-        meta = {
-            "title": md_escape(title if title is not None else scorecard.name),
-            "subtitle": md_escape(SUBTITLES[kind]),
-            "date": _dt.date.today().isoformat(),
-            "lang": "en",
-            "format": {
-                "html": {"toc": True, "embed-resources": True, "fig-format": "svg"},
-                "typst": {"toc": True, "papersize": "a4"},
-                "docx": {"toc": True},
-            },
-            "filters": ["figures.lua"],
-            "crossref": {"fig-title": "Figure", "tbl-title": "Table"},
-            "bsc-kind": kind,
-        }
-        qmd = out / "index.qmd"
-        atomic_write(qmd, front_matter(meta) + "\n" + body)
-        atomic_write(out / "figures.lua", template_path("figures.lua").read_text(encoding="utf-8"))
-
-        # ---- render ----------------------------------------------------------
-        outputs: dict[str, Path] = {}
-        used = "quarto" if use_quarto else "pandoc+typst"
-        if formats:
-            say(f"rendering {', '.join(formats)} with {used}")
+    # ---- render ----------------------------------------------------------
+    outputs: dict[str, Path] = {}
+    used = "quarto" if use_quarto else "pandoc+typst"
+    render_warnings: list[str] = []
+    if formats:
+        say(f"rendering {', '.join(formats)} with {used}")
+        with render_options(timeout=timeout, warnings=render_warnings):
             outputs = render_quarto(qmd, formats) if use_quarto else render_pandoc(qmd, formats)
-        moved = _publish(out, final)
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+    moved = _publish(out, final)
     return ReportResult(qmd=moved[qmd], outputs={k: moved[v] for k, v in outputs.items()}, renderer=used,
                         figures={k: moved.get(v, final / "figures" / v.name) for k, v in figures.items()},
-                        kind=kind, warnings=tuple(warnings), seconds=time.perf_counter() - t0)
+                        kind=kind, warnings=tuple(warnings + render_warnings))
 
 
 def _publish(stage: Path, final: Path) -> dict[Path, Path]:
@@ -387,27 +496,30 @@ def _publish(stage: Path, final: Path) -> dict[Path, Path]:
     return moved
 
 
-def _okrs_markdown(scorecard: Any, warnings: list[str]) -> str:
-    """OKRs from :func:`bsc_toolkit.generate.derive_okrs` as an escaped bullet list."""
-    try:
-        from ..generate import derive_okrs
-    except ImportError:
-        return ""
-    try:
-        okrs = derive_okrs(scorecard)
-    except BSCError as exc:
-        warnings.append(f"OKRs left out: {exc}")
-        return ""
+def okrs_markdown(okrs: Any) -> str:
+    """OKRs (from :func:`bsc_toolkit.generate.derive_okrs`) as escaped Markdown for the client report.
+
+    Examples
+    --------
+    >>> from bsc_toolkit.generate import derive_okrs
+    >>> from bsc_toolkit.scorecard import load_example
+    >>> "Raise" in okrs_markdown(derive_okrs(load_example("retail"), start="2026Q1"))
+    True
+    """
     objectives = getattr(okrs, "objectives", None) or ()
-    quarters = tuple(getattr(okrs, "quarters", ()) or ())
+    periods = tuple(getattr(okrs, "quarters", ()) or ())
+    if not objectives:
+        return ""
+    cadence = getattr(okrs, "cadence", "quarterly")
     lines = []
-    if quarters:
-        lines.append(f"Quarterly OKRs derived from the scorecard's targets, {md_escape(quarters[0])} to "
-                     f"{md_escape(quarters[-1])}: each key result steps from the baseline towards the target.\n")
+    if periods:
+        lines.append(f"{md_escape(cadence.capitalize())} OKRs, {md_escape(periods[0])} to {md_escape(periods[-1])}: "
+                     f"{md_escape(getattr(okrs, 'basis', 'each key result steps from the baseline towards the target'))}.\n")
     for o in objectives:
         lines.append(f"- **{md_escape(getattr(o, 'name', ''))}**")
         for kr in getattr(o, "key_results", ()) or ():
             targets = getattr(kr, "targets", {}) or {}
-            steps = ", ".join(f"{md_escape(q)}: {fmt_num(v)}" for q, v in targets.items() if v is not None)
+            steps = ", ".join(f"{md_escape(q)}: {fmt_value(v, '%' if str(kr.unit).startswith('%') else '')}"
+                              for q, v in targets.items() if v is not None)
             lines.append(f"    - {md_escape(getattr(kr, 'text', ''))}" + (f" ({steps})" if steps else ""))
-    return "\n".join(lines) + "\n" if objectives else ""
+    return "\n".join(lines) + "\n"

@@ -7,8 +7,10 @@ user strings by escaping ``$``).
 
 * :func:`status_dashboard` — every KPI's 0–10 score by perspective, coloured by status
 * :func:`kpi_trends` — KPI history (mean over units, with the unit range) against targets
-* :func:`coefficient_plot` — long-run effect of every link with its CI, coloured by verdict
+* :func:`coefficient_plot` — every link's standardized effect with its CI, coloured by verdict,
+  labelled with the cumulative effect in KPI units
 * :func:`lag_profiles` — per-lag estimates with CIs for every link
+* :func:`specification_curves` — each link's effect across a grid of specifications
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from typing import Any
 from .._io import atomic_path
 from .style import STATUS_COLOURS, VERDICT_LABELS, apply_matplotlib_style, verdict_colours
 
-__all__ = ["coefficient_plot", "kpi_trends", "lag_profiles", "save_figure", "status_dashboard"]
+__all__ = ["coefficient_plot", "kpi_trends", "lag_profiles", "save_figure", "singular_unit", "specification_curves",
+           "status_dashboard"]
 
 
 def _plt():
@@ -167,7 +170,12 @@ def kpi_trends(scorecard: Any, history: Any, out_dir: str | Path, *, kpis: Seque
             "none of the scorecard's KPIs is a column of the history "
             f"(KPIs: {', '.join(k.id for k in scorecard.kpis)[:200]})", file=str(history.source)
         )
-    ncol = 4 if len(cols) > 6 else min(3, len(cols))
+    import textwrap
+
+    from matplotlib.ticker import StrMethodFormatter
+
+    # at most about nine inches tall, so the chart fits on one A4 page
+    ncol = 4 if len(cols) > 9 else 3 if len(cols) > 4 else min(2, len(cols))
     nrow = math.ceil(len(cols) / ncol)
     try:
         labels = [str(p) for p in history.period_labels]
@@ -175,7 +183,9 @@ def kpi_trends(scorecard: Any, history: Any, out_dir: str | Path, *, kpis: Seque
         labels = [str(p) for p in history.periods]
     x = np.arange(history.n_periods)
     with plt.rc_context(apply_matplotlib_style()):
-        fig, axes = plt.subplots(nrow, ncol, figsize=(7.2, 1.75 * nrow + 0.5), squeeze=False, sharex=True)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(7.2, (1.7 if ncol == 4 else 2.0) * nrow + 0.6), squeeze=False,
+                                 sharex=True)
+        wrap = 21 if ncol == 4 else 30
         for ax, col in zip(axes.flat, cols, strict=False):
             k = scorecard.kpi(col)
             wide = history.data[col].unstack(level=0)  # t x unit
@@ -191,14 +201,19 @@ def kpi_trends(scorecard: Any, history: Any, out_dir: str | Path, *, kpis: Seque
             if k.baseline is not None:
                 ax.axhline(k.baseline, color="#999999", lw=0.8, ls=":")
             unit = f" ({_text(k.unit, 10)})" if k.unit else ""
-            ax.set_title(_text(k.name, 30) + unit, fontsize=7.5, loc="left")
+            # titles wrap onto two lines at most, so neighbouring panels' titles never overlap
+            title = textwrap.shorten(_text(k.name, 60) + unit, width=56, placeholder="…")
+            ax.set_title("\n".join(textwrap.wrap(title, wrap)[:2]), fontsize=7.5, loc="left")
             ax.tick_params(labelsize=6.5)
+            # KPI-scale ticks with thousands separators, never 8e+04 or an offset
+            ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.10g}"))
         for ax in list(axes.flat)[len(cols):]:
             ax.set_visible(False)
-        step = max(1, len(labels) // 4)
-        for ax in axes[-1, :]:
-            ax.set_xticks(x[::step], [labels[i] for i in range(0, len(labels), step)], rotation=0)
+        # at most three period labels per panel (first, middle, last), so labels never run together
+        n_lab = len(labels)
+        ticks = sorted({0, (n_lab - 1) // 2, n_lab - 1}) if n_lab else []
         for ax in axes.flat:
+            ax.set_xticks([x[i] for i in ticks], [labels[i] for i in ticks])
             ax.tick_params(axis="x", labelbottom=True, labelsize=6)
         from matplotlib.lines import Line2D
 
@@ -225,59 +240,185 @@ def _num(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def coefficient_plot(evidence: Mapping[str, Any], out_dir: str | Path, *, standardized: bool = False,
-                     name: str = "coefficients") -> dict[str, Path]:
-    """Long-run effect of every link with its 95% CI, coloured by verdict.
-
-    Links without an estimate (``insufficient_data``) are listed with "no estimate".
-    With ``standardized=True`` the standardized effect is drawn instead (no CI).
+def singular_unit(unit: str) -> str:
+    """'minute' for 'minutes' (a unit after the number 1); symbols and short units stay.
 
     Examples
     --------
-    >>> import json, tempfile
-    >>> ev = json.load(open("tests/data/evidence_retail_sample.json"))  # doctest: +SKIP
-    >>> coefficient_plot(ev, tempfile.mkdtemp())["svg"].suffix  # doctest: +SKIP
+    >>> singular_unit("minutes"), singular_unit("EUR"), singular_unit("pp"), singular_unit("hours per week")
+    ('minute', 'EUR', 'pp', 'hour per week')
+    """
+    words = unit.split(" ", 1)
+    w = words[0]
+    if len(w) > 3 and w.isalpha() and w.islower() and w.endswith("s") and not w.endswith("ss"):
+        words[0] = w[:-1]
+    return " ".join(words)
+
+
+def _std_scale(link: Mapping[str, Any]) -> float | None:
+    """Factor from KPI units to standardized units: standardized effect / cumulative effect (same transform)."""
+    est = _num((link.get("long_run") or {}).get("estimate"))
+    std = _num(link.get("standardized_effect"))
+    if est is None or std is None or est == 0:
+        return None
+    return std / est
+
+
+def _units_of(scorecard: Any, link: Mapping[str, Any]) -> tuple[str, str]:
+    out = []
+    for key in ("from_kpi", "to_kpi"):
+        unit = ""
+        if scorecard is not None:
+            try:
+                unit = str(scorecard.kpi(str(link.get(key))).unit or "").strip()
+            except (KeyError, AttributeError):
+                unit = ""
+        out.append("pp" if unit == "%" else unit)
+    return out[0], out[1]
+
+
+def coefficient_plot(evidence: Mapping[str, Any], out_dir: str | Path, *, scorecard: Any = None,
+                     name: str = "coefficients") -> dict[str, Path]:
+    """Every link's effect on one standardized axis with its 95% CI, coloured by verdict, labelled in KPI units.
+
+    Links are measured in very different units (hours, percentage points, euros): on a
+    common "KPI units" axis an effect of ±200 flattens every other link to zero. The axis
+    here is the standardized effect (outcome standard deviations per driver standard
+    deviation); the CI is the cumulative effect's CI rescaled by the same factor (the
+    standardized effect is the cumulative effect times sd(driver)/sd(outcome)). Beside
+    each link its cumulative effect is written in KPI units. Links without an estimate
+    say "no estimate".
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> ev = {"links": [{"from": "A", "to": "B", "verdict": "supported", "standardized_effect": 0.4,
+    ...        "long_run": {"estimate": 200.0, "ci_low": 100.0, "ci_high": 300.0}}]}
+    >>> coefficient_plot(ev, tempfile.mkdtemp())["svg"].suffix
     '.svg'
     """
+    from .._format import fmt_value
+
     plt = _plt()
     colours = verdict_colours()
     links = list(evidence.get("links") or [])
     n = max(len(links), 1)
     with plt.rc_context(apply_matplotlib_style()):
-        fig, ax = plt.subplots(figsize=(7.2, 0.3 * n + 1.4))
+        fig, ax = plt.subplots(figsize=(7.2, 0.32 * n + 1.5))
         ys = list(range(n))[::-1]
         seen: set[str] = set()
-        finite: list[float] = []
+        finite: list[float] = [0.0]
+        labels: list[tuple[float, str]] = []
         for y, lk in zip(ys, links, strict=False):
             lr = lk.get("long_run") or {}
-            est = _num(lk.get("standardized_effect")) if standardized else _num(lr.get("estimate"))
-            lo = None if standardized else _num(lr.get("ci_low"))
-            hi = None if standardized else _num(lr.get("ci_high"))
+            scale = _std_scale(lk)
             verdict = str(lk.get("verdict", "insufficient_data"))
             col = colours.get(verdict, "#777777")
             lab = VERDICT_LABELS.get(verdict, verdict) if verdict not in seen else None
             seen.add(verdict)
-            if est is None:
+            est_raw = _num(lr.get("estimate"))
+            if scale is None or est_raw is None:
                 ax.plot([], [], "s", color=col, label=lab)
-                ax.text(0, y, "  no estimate", va="center", ha="left", fontsize=7, color="#777")
+                ax.text(0, y, "  no estimate" if est_raw is None else "  no standardized effect", va="center",
+                        ha="left", fontsize=7, color="#777")
                 continue
-            finite += [v for v in (est, lo, hi) if v is not None]
+            est = est_raw * scale
+            lo, hi = _num(lr.get("ci_low")), _num(lr.get("ci_high"))
             if lo is not None and hi is not None:
-                ax.plot([lo, hi], [y, y], color=col, lw=2, solid_capstyle="butt")
+                a, b = sorted((lo * scale, hi * scale))
+                ax.plot([a, b], [y, y], color=col, lw=2, solid_capstyle="butt")
+                finite += [a, b]
+            finite.append(est)
             ax.plot([est], [y], "o", color=col, ms=5, label=lab, markeredgecolor="white", markeredgewidth=0.6)
+            fu, tu = _units_of(scorecard, lk)
+            per = f" per 1 {singular_unit(fu)}" if fu else ""
+            labels.append((y, _text(f"{fmt_value(est_raw, tu, sign=True)}{per}", 30)))
         ax.axvline(0, color="#333", lw=0.8)
         ax.set_yticks(ys, [_text(_link_label(lk), 40) for lk in links])
         ax.set_ylim(-0.7, n - 0.3)
         ax.grid(axis="y", visible=False)
-        if finite:
-            lo_all, hi_all = min(finite + [0.0]), max(finite + [0.0])
-            pad = 0.08 * (hi_all - lo_all or 1.0)
-            ax.set_xlim(lo_all - pad, hi_all + pad)
-        what = "standardized long-run effect" if standardized else "long-run effect (KPI units) with 95% CI"
-        ax.set_xlabel(what)
-        ax.set_title("Estimated effect of each hypothesised link", loc="left")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title="verdict", title_fontsize=8)
-        fig.tight_layout()
+        lo_all, hi_all = min(finite), max(finite)
+        pad = 0.08 * (hi_all - lo_all or 1.0)
+        ax.set_xlim(lo_all - pad, hi_all + pad)
+        trans = ax.get_yaxis_transform()
+        for y, text in labels:
+            ax.text(1.01, y, text, transform=trans, va="center", ha="left", fontsize=6.8, color="#333")
+        ax.set_xlabel("standardized effect (SD of outcome per SD of driver) with 95% CI")
+        ax.set_title("Effect of each hypothesised link (right: cumulative effect in KPI units)", loc="left")
+        fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=7.5,
+                   bbox_to_anchor=(0.5, 0.0))
+        fig.tight_layout(rect=(0, 0.9 / (0.32 * n + 1.5), 0.8, 1))
+        return save_figure(fig, out_dir, name)
+
+
+def specification_curves(evidence: Mapping[str, Any], out_dir: str | Path, *, max_panels: int = 12,
+                         name: str = "robustness") -> dict[str, Path]:
+    """Specification curves, one small panel per link with a robustness grid.
+
+    Each panel shows the link's effect with its 95% CI in every specification, sorted by
+    effect and coloured by that specification's verdict; the reported (headline)
+    specification is ringed. Effects are standardized when every specification has
+    ``std_effect``, else in KPI units.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> ev = {"links": [{"from": "A", "to": "B", "verdict": "supported", "long_run": {"estimate": 0.4},
+    ...        "robustness": {"n_specs": 2, "label": "robust", "specs": [
+    ...        {"verdict": "supported", "effect": 0.4, "ci_low": 0.2, "ci_high": 0.6},
+    ...        {"verdict": "not_supported", "effect": 0.1, "ci_low": -0.1, "ci_high": 0.3}]}}]}
+    >>> specification_curves(ev, tempfile.mkdtemp())["png"].suffix
+    '.png'
+    """
+    plt = _plt()
+    colours = verdict_colours()
+    links = [lk for lk in evidence.get("links") or [] if (lk.get("robustness") or {}).get("specs")][:max_panels]
+    ncol = 2 if len(links) > 1 else 1
+    nrow = max(math.ceil(len(links) / ncol), 1)
+    with plt.rc_context(apply_matplotlib_style()):
+        fig, axes = plt.subplots(nrow, ncol, figsize=(7.2, 1.9 * nrow + 0.6), squeeze=False)
+        for ax, lk in zip(axes.flat, links, strict=False):
+            specs = list((lk.get("robustness") or {}).get("specs") or [])
+            use_std = all(_num(sp.get("std_effect")) is not None for sp in specs)
+            headline = _num((lk.get("long_run") or {}).get("estimate"))
+            pts = []
+            for sp in specs:
+                e = _num(sp.get("effect"))
+                if e is None:
+                    continue
+                lo, hi = _num(sp.get("ci_low")), _num(sp.get("ci_high"))
+                f = (_num(sp.get("std_effect")) / e) if use_std and e != 0 else 1.0
+                pts.append((e * f, None if lo is None else lo * f, None if hi is None else hi * f,
+                            str(sp.get("verdict")), e))
+            pts.sort(key=lambda t: t[0])
+            head_i = None
+            if headline is not None and pts:
+                head_i = min(range(len(pts)), key=lambda i: abs(pts[i][4] - headline))
+            for i, (e, lo, hi, v, _) in enumerate(pts):
+                col = colours.get(v, "#777777")
+                if lo is not None and hi is not None:
+                    ax.plot([i, i], [lo, hi], color=col, lw=1.2)
+                ax.plot([i], [e], "o", color=col, ms=3.8)
+                if i == head_i:
+                    ax.plot([i], [e], "o", ms=8, mfc="none", mec="#000", mew=1.0)
+            ax.axhline(0, color="#333", lw=0.7)
+            ax.set_xticks([])
+            ax.set_xlim(-0.8, max(len(pts), 1) - 0.2)
+            rob = lk.get("robustness") or {}
+            tag = f" ({rob.get('label')})" if rob.get("label") in ("robust", "fragile") else ""
+            ax.set_title(_text(_link_label(lk) + tag, 44), fontsize=7.5, loc="left")
+            ax.set_ylabel("std. effect" if use_std else "effect (KPI units)", fontsize=7)
+            ax.tick_params(labelsize=6.5)
+            ax.set_xlabel(f"{len(pts)} specifications, sorted", fontsize=6.5)
+        for ax in list(axes.flat)[len(links):]:
+            ax.set_visible(False)
+        from matplotlib.lines import Line2D
+
+        handles = [Line2D([], [], ls="", marker="o", color=colours[v], label=VERDICT_LABELS[v])
+                   for v in ("supported", "contradicted", "not_supported", "insufficient_data")]
+        handles.append(Line2D([], [], ls="", marker="o", mfc="none", mec="#000", ms=8, label="reported"))
+        fig.legend(handles=handles, loc="lower center", ncol=5, bbox_to_anchor=(0.5, 0.0), fontsize=7)
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
         return save_figure(fig, out_dir, name)
 
 
@@ -304,6 +445,10 @@ def lag_profiles(evidence: Mapping[str, Any], out_dir: str | Path, *, name: str 
     pos = {lag: i for i, lag in enumerate(all_lags)}
     width = 0.6
     step = width / max(len(all_lags), 1)
+    # one scale for every link: standardized when every link has a standardized effect (KPI units differ
+    # by orders of magnitude between links), else the KPI units of the file
+    scales = {id(lk): _std_scale(lk) for lk in links}
+    standardized = bool(links) and all(v is not None for v in scales.values())
     with plt.rc_context(apply_matplotlib_style()):
         fig, ax = plt.subplots(figsize=(7.2, 0.3 * n + 1.4))
         if not links:
@@ -314,12 +459,16 @@ def lag_profiles(evidence: Mapping[str, Any], out_dir: str | Path, *, name: str 
         finite: list[float] = [0.0]
         for y, lk in zip(ys, links, strict=False):
             col = colours.get(str(lk.get("verdict")), "#777777")
+            f = scales[id(lk)] if standardized else 1.0
             for t in lk["terms"]:
                 lag, e = t.get("lag"), _num(t.get("estimate"))
                 if lag is None or e is None:
                     continue
+                e *= f
                 off = (pos[lag] - (len(all_lags) - 1) / 2) * step
                 lo, hi = _num(t.get("ci_low")), _num(t.get("ci_high"))
+                if lo is not None and hi is not None:
+                    lo, hi = sorted((lo * f, hi * f))
                 if lo is not None and hi is not None:
                     ax.plot([lo, hi], [y - off, y - off], color=col, lw=1.3)
                     finite += [lo, hi]
@@ -332,7 +481,8 @@ def lag_profiles(evidence: Mapping[str, Any], out_dir: str | Path, *, name: str 
         ax.grid(axis="y", visible=False)
         pad = 0.08 * (max(finite) - min(finite) or 1.0)
         ax.set_xlim(min(finite) - pad, max(finite) + pad)
-        ax.set_xlabel("estimate per lag (KPI units) with 95% CI")
+        ax.set_xlabel("standardized estimate per lag (SD of outcome per SD of driver) with 95% CI" if standardized
+                      else "estimate per lag (KPI units) with 95% CI")
         ax.set_title("Lag profiles: the effect of the driver 0, 1, 2, ... periods later", loc="left")
         from matplotlib.lines import Line2D
 

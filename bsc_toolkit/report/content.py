@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._markdown import badge, fmt_ci, fmt_num, fmt_q, md_escape, md_table
+from .._format import fmt_ci, fmt_count, fmt_num, fmt_p, fmt_share, fmt_value, p_phrase
+from ._markdown import badge, md_escape, md_table
+from .charts import singular_unit as _singular
 from .narrative import VERDICT_ORDER, end_name, verdict_counts
 from .style import STATUS_LABELS, VERDICT_LABELS
 
@@ -55,7 +57,7 @@ def _callout(kind: str, title: str, body: str) -> str:
 def _val(x: float | None, unit: str = "") -> str:
     if x is None:
         return "–"
-    return f"{fmt_num(x)}%" if unit.strip() == "%" else fmt_num(x)
+    return fmt_value(x, "%") if unit.strip() == "%" else fmt_num(x)
 
 
 def _kpi_cell(k: Any) -> str:
@@ -71,26 +73,57 @@ def _link_cell(sc: Any, lk: Mapping[str, Any]) -> str:
     return f"{left} → {right}"
 
 
-def _lags(lk: Mapping[str, Any]) -> str:
+def _lag_list(lags: Sequence[Any]) -> str:
+    """``lag 1``, ``lags 1–2``, ``lags 0, 2`` (the same words as the strategy map)."""
+    vals = sorted({int(x) for x in lags if x is not None})
+    if not vals:
+        return "–"
+    if len(vals) == 1:
+        return f"lag {vals[0]}"
+    if vals == list(range(vals[0], vals[-1] + 1)):
+        return f"lags {vals[0]}–{vals[-1]}"
+    return "lags " + ", ".join(str(v) for v in vals)
+
+
+def _link_lags(lk: Mapping[str, Any]) -> list[Any]:
     m = lk.get("method") or {}
     lags = m.get("lags")
     if lags is None:
         lags = [t.get("lag") for t in lk.get("terms") or []]
-    lags = [str(x) for x in lags or [] if x is not None]
+    return [x for x in lags or [] if x is not None]
+
+
+def _lags(lk: Mapping[str, Any]) -> str:
+    m = lk.get("method") or {}
+    lags = [str(x) for x in _link_lags(lk)]
     sel = m.get("lag_selection")
     txt = ", ".join(lags) if lags else "–"
     if sel and sel != "explicit" and lags:
-        txt += f" ({md_escape(sel)})"
+        txt += f" ({md_escape(str(sel).upper() if sel in ('bic', 'aic') else sel)})"
     return txt
 
 
+def _unit_of(sc: Any, kpi_id: Any) -> str:
+    try:
+        return str(sc.kpi(str(kpi_id)).unit or "").strip()
+    except (KeyError, AttributeError):
+        return ""
+
+
+def _delta_unit(unit: str) -> str:
+    """The unit of a *change* in a KPI: percentage points for a percentage."""
+    return "pp" if unit == "%" else unit
+
+
 def effect_cell(lk: Mapping[str, Any]) -> str:
-    """Long-run effect and 95% CI of a link, as printed in the evidence table.
+    """Cumulative effect over the lag window and its 95% CI, as printed in the evidence table.
 
     Examples
     --------
     >>> effect_cell({"long_run": {"estimate": 0.4952, "ci_low": 0.2525, "ci_high": 0.7378}})
     '+0.495 [0.253, 0.738]'
+    >>> effect_cell({"long_run": {"estimate": 81234.6, "ci_low": 12000, "ci_high": 150000}})
+    '+81,235 [12,000, 150,000]'
     """
     lr = lk.get("long_run") or {}
     if lr.get("estimate") is None:
@@ -109,28 +142,259 @@ def _status_badge(s: str) -> str:
     return badge("status", s, STATUS_LABELS.get(s, s))
 
 
+def _robust_badge(rob: Mapping[str, Any] | None) -> str:
+    label = (rob or {}).get("label")
+    if label not in ("robust", "fragile"):
+        return ""
+    return badge("robustness", str(label), str(label))
+
+
 def _counts_sentence(counts: Mapping[str, int]) -> str:
     parts = [f"{counts.get(v, 0)} {VERDICT_LABELS[v]}" for v in VERDICT_ORDER]
     return ", ".join(parts)
 
 
+def _tally(counts: Mapping[str, int]) -> str:
+    """The verdict tally with badges: ``[S] supported 9 · [C] contradicted 2 · ...``."""
+    return " · ".join(f"{_verdict_badge(v)} **{counts.get(v, 0)}**" for v in VERDICT_ORDER)
+
+
+def is_unstable(lk: Mapping[str, Any]) -> bool:
+    """True when the engine refused a verdict for unstable dynamics (reason starts "unstable dynamics:").
+
+    Examples
+    --------
+    >>> is_unstable({"verdict": "insufficient_data", "reason": "unstable dynamics: explosive own lags"})
+    True
+    """
+    return str(lk.get("reason") or "").strip().lower().startswith("unstable dynamics:")
+
+
+# ------------------------------------------------------------------ robustness in words
+_FLIP_WORDS = {
+    ("transform", "diff"): "differencing",
+    ("transform", "detrend"): "detrending",
+    ("transform", "none"): "staying in levels",
+    ("transform", "auto"): "the automatic transform",
+    ("own_lags", "0"): "dropping the outcome's own lags",
+    ("lags", "bic"): "choosing the lags by BIC",
+    ("lags", "aic"): "choosing the lags by AIC",
+    ("effects", "unit"): "unit effects only",
+    ("effects", "time"): "time effects only",
+    ("effects", "both"): "unit and time effects",
+    ("effects", "none"): "no fixed effects",
+    ("estimator", "iv-fd"): "the iv-fd estimator",
+    ("estimator", "ols"): "the fixed-effects (OLS) estimator",
+}
+
+
+def _flip_words(flip: str) -> str:
+    key, _, val = str(flip).partition("=")
+    key, val = key.strip(), val.strip()
+    if (key, val) in _FLIP_WORDS:
+        return _FLIP_WORDS[(key, val)]
+    if key == "own_lags":
+        return f"{val} own lags"
+    if key == "lags":
+        return f"lags {val}"
+    return f"{key.replace('_', ' ')} = {val}"
+
+
+def _flip_outcome(rob: Mapping[str, Any], flip: str, headline: str) -> str | None:
+    """The verdict the specifications with ``flip`` mostly give (other than the headline's)."""
+    key, _, val = str(flip).partition("=")
+    got: dict[str, int] = {}
+    for sp in rob.get("specs") or []:
+        if str(sp.get(key.strip())) == val.strip() and sp.get("verdict") != headline:
+            v = str(sp.get("verdict"))
+            got[v] = got.get(v, 0) + 1
+    return max(got, key=got.__getitem__) if got else None
+
+
+def robustness_sentence(lk: Mapping[str, Any]) -> str:
+    """One plain sentence on how a link's verdict holds across specifications ('' when not computed).
+
+    Examples
+    --------
+    >>> robustness_sentence({"verdict": "supported", "robustness": {"n_specs": 12,
+    ...     "verdict_counts": {"supported": 10, "not_supported": 2}, "flips": ["transform=diff"],
+    ...     "specs": [{"transform": "diff", "verdict": "not_supported"}]}})
+    'holds in 10 of 12 specifications; differencing turns it not supported.'
+    """
+    rob = lk.get("robustness") or {}
+    n = rob.get("n_specs")
+    if not n:
+        return ""
+    verdict = str(lk.get("verdict"))
+    counts = rob.get("verdict_counts") or {}
+    same = counts.get(verdict)
+    if same is None and rob.get("agree_share") is not None:
+        same = round(float(rob["agree_share"]) * int(n))
+    head = f"holds in {same} of {fmt_count(int(n), 'specification')}" if same is not None else \
+        f"tested in {fmt_count(int(n), 'specification')}"
+    flips = [str(f) for f in rob.get("flips") or []]
+    bits = []
+    for f in flips[:3]:
+        to = _flip_outcome(rob, f, verdict)
+        bits.append(f"{_flip_words(f)} turns it {VERDICT_LABELS.get(to, to)}" if to else f"{_flip_words(f)} changes it")
+    tail = "; " + ", ".join(bits) if bits else ("; no specification changes the verdict" if same == n else "")
+    return md_escape(head + tail) + "."
+
+
+# ------------------------------------------------------------------ effects in plain words
+def _effect_words(sc: Any, lk: Mapping[str, Any]) -> str:
+    """'1 h more Training hours is followed by +0.495 pp On-shelf availability (cumulative over lag 1, 95% CI …)'."""
+    lr = lk.get("long_run") or {}
+    est = lr.get("estimate")
+    if est is None:
+        return ""
+    fk, tk = lk.get("from_kpi") or lk.get("from"), lk.get("to_kpi") or lk.get("to")
+    fu, tu = _delta_unit(_unit_of(sc, fk)), _delta_unit(_unit_of(sc, tk))
+    one = f"1 {_singular(fu)}" if fu else "one unit"
+    lags = _lag_list(_link_lags(lk))
+    ci = ""
+    if lr.get("ci_low") is not None and lr.get("ci_high") is not None:
+        ci = f"; 95% CI {fmt_value(lr.get('ci_low'), tu)} to {fmt_value(lr.get('ci_high'), tu)}"
+    txt = (f"{one} more {end_name(sc, str(fk))} is followed by {fmt_value(est, tu, sign=True)} "
+           f"{end_name(sc, str(tk))} (cumulative effect over the lag window, {lags}{ci})")
+    out = md_escape(txt)
+    lrm = lk.get("long_run_multiplier") or {}
+    if lrm.get("estimate") is not None:
+        out += md_escape(f"; long-run multiplier {fmt_value(lrm.get('estimate'), tu, sign=True)}")
+    return out
+
+
+def _strength(lk: Mapping[str, Any]) -> float:
+    v = lk.get("standardized_effect")
+    if v is None:
+        v = (lk.get("long_run") or {}).get("estimate")
+    try:
+        return abs(float(v)) if v is not None else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _finding(sc: Any, lk: Mapping[str, Any]) -> str:
+    rob = _robust_badge(lk.get("robustness"))
+    head = f"**{_link_cell(sc, lk)}** {_verdict_badge(lk.get('verdict'))}" + (f" {rob}" if rob else "")
+    words = _effect_words(sc, lk)
+    q = p_phrase(lk.get("q_value"))
+    sent = robustness_sentence(lk)
+    body = (words + f", {q}." if words else md_escape(lk.get("reason") or "") + ".")
+    if sent:
+        body += f" Across specifications it {sent}"
+    return f"{head}: {body}"
+
+
+def top_findings(ctx: ReportContext, limit: int = 3) -> str:
+    """The first page's findings: the strongest supported links, every contradicted one, in plain words."""
+    sc, ev = ctx.scorecard, ctx.evidence or {}
+    links = list(ev.get("links") or [])
+    sup = sorted((lk for lk in links if lk.get("verdict") == "supported"), key=_strength, reverse=True)
+    con = sorted((lk for lk in links if lk.get("verdict") == "contradicted"), key=_strength, reverse=True)
+    items = [_finding(sc, lk) for lk in sup[:limit]] + [_finding(sc, lk) for lk in con[:limit]]
+    rest = len(sup) - min(len(sup), limit) + len(con) - min(len(con), limit)
+    out = "\n".join(f"- {x}" for x in items)
+    if rest:
+        out += f"\n\n{fmt_count(rest, 'more link')} with a verdict {'is' if rest == 1 else 'are'} in @tbl-links."
+    return out + "\n" if items else "No link is supported or contradicted by the data.\n"
+
+
+def flags_list(ctx: ReportContext) -> list[str]:
+    """Robustness and instability flags for the first page (Markdown bullets, may be empty)."""
+    sc, ev = ctx.scorecard, ctx.evidence or {}
+    out = []
+    for lk in ev.get("links") or []:
+        rob = lk.get("robustness") or {}
+        if rob.get("label") == "fragile":
+            out.append(f"{_robust_badge(rob)} **{_link_cell(sc, lk)}** ({_verdict_badge(lk.get('verdict'))}) "
+                       f"{robustness_sentence(lk)}")
+        if is_unstable(lk):
+            out.append(f"**Unstable dynamics:** {_link_cell(sc, lk)}: no verdict. {md_escape(lk.get('reason'))}.")
+    return out
+
+
+# ------------------------------------------------------------------ caveats
+def caveat_numbers(ev: Mapping[str, Any]) -> tuple[dict[str, int], list[tuple[int, str, list[str]]]]:
+    """Number every distinct caveat text: (text -> number, [(number, text, links it applies to)]).
+
+    Examples
+    --------
+    >>> nums, notes = caveat_numbers({"links": [{"from": "A", "to": "B", "caveats": ["x", "y"]},
+    ...                                         {"from": "C", "to": "D", "caveats": ["x"]}]})
+    >>> nums, [n[2] for n in notes]
+    ({'x': 1, 'y': 2}, [['A → B', 'C → D'], ['A → B']])
+    """
+    nums: dict[str, int] = {}
+    where: dict[str, list[str]] = {}
+    for lk in ev.get("links") or []:
+        for c in lk.get("caveats") or []:
+            text = " ".join(str(c).split())
+            if not text:
+                continue
+            if text not in nums:
+                nums[text] = len(nums) + 1
+                where[text] = []
+            where[text].append(f"{lk.get('from')} → {lk.get('to')}")
+    return nums, [(n, t, where[t]) for t, n in nums.items()]
+
+
+def _caveat_marks(lk: Mapping[str, Any], nums: Mapping[str, int]) -> str:
+    marks = sorted({nums[t] for t in (" ".join(str(c).split()) for c in lk.get("caveats") or []) if t in nums})
+    return ", ".join(f"[{m}]" for m in marks) if marks else "–"
+
+
+def caveat_notes(ev: Mapping[str, Any]) -> str:
+    """The caveat texts under the evidence table, numbered like the marks in its Caveats column."""
+    _, notes = caveat_numbers(ev)
+    if not notes:
+        return ""
+    lines = ["**Caveats per link** (the numbers in the Caveats column of @tbl-links):\n"]
+    for n, text, where in notes:
+        lines.append(f"- \\[{n}\\] {md_escape(text)} *({md_escape(', '.join(where))})*")
+    return "\n".join(lines) + "\n"
+
+
 def evidence_table(ctx: ReportContext) -> str:
-    """The per-link evidence table (``tbl-links``)."""
+    """The per-link evidence table (``tbl-links``) with caveat marks; the caveats follow under it."""
     ev = ctx.evidence or {}
+    nums, _ = caveat_numbers(ev)
+    has_rob = any((lk.get("robustness") or {}).get("n_specs") for lk in ev.get("links") or [])
     rows = []
     for lk in ev.get("links") or []:
         exp = {"positive": "+", "negative": "−"}.get(str(lk.get("expected_sign")), md_escape(lk.get("expected_sign")))
-        rows.append([_link_cell(ctx.scorecard, lk), _lags(lk), exp, effect_cell(lk), fmt_q(lk.get("q_value")),
-                     _verdict_badge(lk.get("verdict"))])
-    return md_table(
-        ["Link (driver → outcome)", "Lags", "Sign", "Long-run effect [95% CI]", "q", "Verdict"],
-        rows,
-        widths=[40, 8, 5, 22, 8, 14],
-        align="llcrrl",
-        caption="Evidence for every hypothesised link: long-run effect with its 95% confidence interval, "
-        "false-discovery-rate adjusted q-value and verdict. Sign is the expected sign.",
+        row = [_link_cell(ctx.scorecard, lk), _lags(lk), exp, effect_cell(lk), fmt_p(lk.get("q_value")),
+               _verdict_badge(lk.get("verdict"))]
+        if has_rob:
+            rob = lk.get("robustness") or {}
+            share = ""
+            if rob.get("n_specs"):
+                same = (rob.get("verdict_counts") or {}).get(str(lk.get("verdict")))
+                share = f"{same}/{rob['n_specs']}" if same is not None else fmt_share(rob.get("agree_share"))
+            row.append((_robust_badge(rob) + " " + share).strip() or "–")
+        row.append(_caveat_marks(lk, nums))
+        rows.append(row)
+    header = ["Link (driver → outcome)", "Lags", "Sign", "Cumulative effect over the lag window [95% CI]", "q",
+              "Verdict"]
+    widths, align = [31, 6, 5, 22, 7, 18], "llcrrl"
+    if has_rob:
+        header.append("Robustness")
+        widths.append(12)
+        align += "l"
+    header.append("Caveats")
+    widths.append(8)
+    align += "l"
+    table = md_table(
+        header, rows, widths=widths, align=align,
+        caption="Evidence for every hypothesised link: the cumulative effect over the lag window (sum of the "
+        "driver's lag coefficients, in the outcome's units per unit of the driver) with its 95% confidence "
+        "interval, the false-discovery-rate adjusted q-value and the verdict. Sign is the expected sign"
+        + ("; robustness says in how many defensible specifications the verdict holds" if has_rob else "")
+        + ". Caveat numbers refer to the list under the table.",
         label="tbl-links",
     )
+    notes = caveat_notes(ev)
+    return table + ("\n\n" + notes if notes else "")
 
 
 def _records_table(records: Sequence[Mapping[str, Any]], caption: str, label: str, max_cols: int = 7) -> str:
@@ -179,13 +443,61 @@ def _data_sentence(ev: Mapping[str, Any]) -> str:
     d = ev.get("data") or {}
     if not d:
         return "The evidence file does not describe the data it was computed from."
-    kind = f"a panel of {d.get('n_units')} units" if d.get("is_panel") else "a single series"
+    n_units = d.get("n_units")
+    panel = d.get("is_panel") if d.get("is_panel") is not None else (d.get("layout") == "panel" or (n_units or 1) > 1)
+    kind = f"a panel of {fmt_count(int(n_units or 0), 'unit')}" if panel else "a single series"
     span = ""
     if d.get("first_period") is not None and d.get("last_period") is not None:
         span = f", {md_escape(d.get('first_period'))} to {md_escape(d.get('last_period'))}"
     freq = f" {md_escape(d.get('frequency'))}" if d.get("frequency") else ""
     src = f" from {md_escape(d.get('source'))}" if d.get("source") else ""
-    return f"The links were tested on {kind} over {d.get('n_periods')}{freq} periods{span}{src}."
+    n_per = d.get("n_periods")
+    per = f"{n_per}{freq} periods" if n_per is not None else f"{freq.strip() or 'its'} periods"
+    return f"The links were tested on {kind} over {per}{span}{src}."
+
+
+def data_section(ev: Mapping[str, Any]) -> str:
+    """The "Data" section: what the evidence was computed from (the file's ``data`` key)."""
+    d = ev.get("data") or {}
+    if not d:
+        return "The evidence file does not describe the data it was computed from.\n"
+    out = [_data_sentence(ev)]
+    bits = []
+    if d.get("layout"):
+        bits.append(f"layout: {md_escape(d.get('layout'))}")
+    if d.get("grid_gaps"):
+        units = d.get("gap_units")
+        bits.append(f"{fmt_count(int(d['grid_gaps']), 'gap')} in the period grid"
+                    + (f" ({fmt_count(int(units), 'unit')} affected)" if isinstance(units, int) else ""))
+    if bits:
+        out.append(md_escape("; ".join(bits).capitalize()) + ".")
+    rows = []
+    share = d.get("missing_share") or {}
+    mapped = d.get("columns_mapped") or {}
+    for kpi in sorted(set(share) | set(mapped)):
+        col = mapped.get(kpi)
+        rows.append([md_escape(kpi), md_escape(col) if col is not None and col != kpi else "same",
+                     fmt_share(share.get(kpi)) if kpi in share else "–"])
+    text = " ".join(out) + "\n"
+    if rows:
+        text += "\n" + md_table(["KPI", "Column in the data", "Missing"], rows, widths=[30, 30, 10], align="llr",
+                                caption="KPIs, the data columns they were read from and their share of missing "
+                                "values.", label="tbl-data") + "\n"
+    conv = d.get("conversions") or []
+    if conv:
+        text += "\nValues converted while reading: " + "; ".join(
+            f"{md_escape(c.get('column'))}: {md_escape(c.get('what'))}"
+            + (f" ({fmt_count(int(c['cells']), 'cell')})" if isinstance(c.get("cells"), int) else "")
+            for c in conv if isinstance(c, Mapping)) + ".\n"
+    merged = d.get("merged_units") or []
+    if merged:
+        text += "\nUnit names merged as spellings of one unit: " + "; ".join(
+            f"{md_escape(', '.join(str(v) for v in m.get('variants') or []))} → {md_escape(m.get('into'))}"
+            for m in merged if isinstance(m, Mapping)) + ".\n"
+    notes = d.get("notes") or []
+    if notes:
+        text += "\n" + "\n".join(f"- {md_escape(n)}" for n in notes) + "\n"
+    return text
 
 
 # ------------------------------------------------------------------ validation
@@ -200,7 +512,7 @@ def _method_text(ev: Mapping[str, Any]) -> str:
         t = (lk.get("method") or {}).get("transform")
         if t:
             transforms[str(t)] = transforms.get(str(t), 0) + 1
-    tr_counts = ", ".join(f"{md_escape(k)} for {v} link{'s' if v != 1 else ''}" for k, v in sorted(transforms.items()))
+    tr_counts = ", ".join(f"{md_escape(k)} for {fmt_count(v, 'link')}" for k, v in sorted(transforms.items()))
     effects = str(s.get("effects", "–"))
     eff_txt = {
         "none": "No fixed effects were used.",
@@ -233,9 +545,14 @@ def _method_text(ev: Mapping[str, Any]) -> str:
         f"and detrended or differenced where needed{': ' + tr_counts if tr_counts else ''}.",
         f"**Fixed effects ({md_escape(effects)}).** {eff_txt}",
         f"**Uncertainty ({md_escape(cov)}).** {cov_txt}",
-        f"**Many tests at once.** {n_tests} links were tested. With so many tests some would look significant by "
-        f"chance, so p-values are turned into q-values ({_mt_name(mt.get('method'))}), which "
-        f"keep the expected share of false discoveries among the supported links at or below {alpha:g}.",
+        f"**Many tests at once.** {fmt_count(int(n_tests), 'link')} {'was' if n_tests == 1 else 'were'} tested. "
+        f"With so many tests some would look significant by chance, so p-values are turned into q-values "
+        f"({_mt_name(mt.get('method'))}), which keep the expected share of false discoveries among the supported "
+        f"links at or below {fmt_num(alpha)}.",
+        "**Effect sizes.** The *cumulative effect over the lag window* is the sum of the driver's lag coefficients: "
+        "how much the outcome moves, in its own units, over the lags tested after a one-unit change in the driver. "
+        "Where the outcome's own lags are modelled, the *long-run multiplier* is the permanent response: the "
+        "cumulative effect divided by one minus the sum of the own-lag coefficients.",
     ]
     ctrl = s.get("controls") or []
     if ctrl:
@@ -252,58 +569,93 @@ def _mt_name(method: Any) -> str:
 def _verdict_rules(alpha: Any) -> str:
     a = fmt_num(alpha if alpha is not None else 0.05)
     rows = [
-        [_verdict_badge("supported"), f"the long-run effect has the expected sign and q ≤ {a}"],
+        [_verdict_badge("supported"), f"the cumulative effect has the expected sign and q ≤ {a}"],
         [_verdict_badge("contradicted"), f"q ≤ {a} but the effect has the opposite sign"],
         [_verdict_badge("not_supported"), f"the link could be estimated but q > {a}"],
-        [_verdict_badge("insufficient_data"), "no verdict: the data cannot support one (the reason is given)"],
+        [_verdict_badge("insufficient_data"), "no verdict: the data cannot support one (the reason is given; "
+         "\"unstable dynamics\" means an explosive or unit-root model, whose estimates are not interpreted)"],
     ]
-    return md_table(["Verdict", "Meaning"], rows, widths=[20, 60], caption="How verdicts are given.",
+    return md_table(["Verdict", "Meaning"], rows, widths=[22, 60], caption="How verdicts are given.",
                     label="tbl-verdicts")
 
 
+def _first_caveats(ev: Mapping[str, Any], counts: Mapping[str, int], limit: int = 3) -> list[str]:
+    """The most important caveats for the first page: the general one, then the most frequent per-link ones."""
+    out = ["**Predictive, not proof of cause.** A supported link means the driver's past predicts the outcome "
+           "beyond the outcome's own past in this data; a third factor can produce the same pattern."]
+    _, notes = caveat_numbers(ev)
+    for n, text, where in sorted(notes, key=lambda x: -len(x[2]))[:limit]:
+        out.append(f"\\[{n}\\] {md_escape(text)} *({fmt_count(len(where), 'link')})*")
+    if counts.get("insufficient_data"):
+        out.append(f"{fmt_count(counts['insufficient_data'], 'link')} could not be tested; the reasons are in "
+                   "@tbl-details.")
+    return out
+
+
 def validation_body(ctx: ReportContext) -> str:
-    """Body of the validation report (method, evidence table, plots, caveats)."""
+    """Body of the validation report: a first page a client reads, then method, evidence, details."""
     sc, ev = ctx.scorecard, ctx.evidence or {}
     links = ev.get("links") or []
     counts = verdict_counts(ev)
     alpha = (ev.get("multiple_testing") or {}).get("alpha", (ev.get("settings") or {}).get("alpha", 0.05))
     parts: list[str] = []
     summary = (
-        f"{len(links)} hypothesised cause-and-effect links of the scorecard were tested against KPI history: "
-        f"{_counts_sentence(counts)}. {_data_sentence(ev)} The full results are in @tbl-links"
-        + (" and @fig-coefficients" if "coefficients" in ctx.figures else "") + "."
+        f"{fmt_count(len(links), 'hypothesised cause-and-effect link')} of the scorecard "
+        f"{'was' if len(links) == 1 else 'were'} tested against KPI history: {_counts_sentence(counts)}.\n\n"
+        f"{_tally(counts)}\n\n{_data_sentence(ev)} The full results are in @tbl-links."
     )
     parts.append(_callout("note", "Summary", summary))
+    if "strategy_map" in ctx.figures:
+        parts.append(_figure(ctx, "strategy_map", f"Strategy map of {md_escape(sc.name)} with the evidence per "
+                             "link (arrow colour = verdict).", width="80%"))
+    parts.append("## Key findings {#sec-findings}\n")
+    parts.append(top_findings(ctx))
+    flags = flags_list(ctx)
+    if flags:
+        parts.append(_callout("warning", "Flags", "\n".join(f"- {f}" for f in flags)))
+    parts.append(_callout("important", "Most important caveats",
+                          "\n".join(f"- {c}" for c in _first_caveats(ev, counts))
+                          + "\n\nAll caveats are under @tbl-links and in [Reading these results with care](#sec-caveats)."))
     parts.append("## What the results say {#sec-reading}\n")
     src = {"given": "", "offline": "*This reading was generated from the numbers below (no language model).*\n\n"}
     parts.append(src.get(ctx.narrative_source, "") + (ctx.narrative or "No interpretation available.\n"))
-    parts.append("## How the links were tested {#sec-method}\n")
-    parts.append(_method_text(ev))
-    parts.append(_verdict_rules(alpha) + "\n")
     parts.append("## Evidence per link {#sec-links}\n")
     parts.append(evidence_table(ctx) + "\n")
     if "coefficients" in ctx.figures:
         parts.append(
-            "@fig-coefficients shows each link's estimated long-run effect (the total effect of a one-unit "
-            "permanent change in the driver, in the outcome's units) with its 95% confidence interval. An interval "
+            "@fig-coefficients puts every link on one scale, the standardized effect (standard deviations of the "
+            "outcome per standard deviation of the driver), so links measured in very different units can be "
+            "compared; the label beside each link gives its cumulative effect in the KPIs' own units. An interval "
             "that crosses zero means the data are compatible with no effect.\n"
         )
-        parts.append(_figure(ctx, "coefficients", "Long-run effect of each link with 95% confidence interval, "
-                             "coloured by verdict."))
+        parts.append(_figure(ctx, "coefficients", "Standardized effect of each link with its 95% confidence "
+                             "interval, coloured by verdict, labelled with the effect in KPI units."))
     if "lag_profiles" in ctx.figures:
         parts.append("@fig-lag-profiles shows how each effect unfolds over the lags tested.\n")
         parts.append(_figure(ctx, "lag_profiles", "Lag profiles: estimate and 95% confidence interval per lag."))
-    if "strategy_map" in ctx.figures:
-        parts.append("## The strategy map with its evidence {#sec-map}\n")
-        parts.append("@fig-strategy-map draws the scorecard's links coloured by verdict.\n")
-        parts.append(_figure(ctx, "strategy_map", f"Strategy map of {md_escape(sc.name)} with the evidence per link.",
-                             width="95%"))
+    rob_links = [lk for lk in links if (lk.get("robustness") or {}).get("n_specs")]
+    if rob_links:
+        parts.append("## Robustness across specifications {#sec-robustness}\n")
+        parts.append(
+            "Each link was re-estimated over a documented grid of defensible specifications (transform, lags, own "
+            "lags, fixed effects, estimator). A verdict that holds across most of them is *robust*; one that a "
+            "defensible change overturns is *fragile*.\n"
+        )
+        parts.append("\n".join(f"- **{_link_cell(sc, lk)}** {_robust_badge(lk.get('robustness'))} "
+                               f"{robustness_sentence(lk)}" for lk in rob_links) + "\n")
+        if "robustness" in ctx.figures:
+            parts.append(_figure(ctx, "robustness", "Specification curves: the effect with its 95% confidence "
+                                 "interval in every specification, sorted, coloured by verdict; the ringed point "
+                                 "is the reported specification."))
+    parts.append("## How the links were tested {#sec-method}\n")
+    parts.append(_method_text(ev))
+    parts.append(_verdict_rules(alpha) + "\n")
+    parts.append("## Data {#sec-data}\n")
+    parts.append(data_section(ev))
     parts.append("## Driver models and out-of-sample checks {#sec-drivers}\n")
     parts.append(drivers_section(ev))
     parts.append("## Chain effects {#sec-chains}\n")
     parts.append(chains_section(ev))
-    parts.append("## Suggested links (exploratory) {#sec-suggestions}\n")
-    parts.append(suggestions_section(ev))
     warnings = ev.get("warnings") or []
     if warnings:
         parts.append(_callout("warning", "Warnings from the analysis", "\n".join(f"- {md_escape(w)}" for w in warnings)))
@@ -312,35 +664,78 @@ def validation_body(ctx: ReportContext) -> str:
         "**Correlation is not causation.** A supported link means the driver's past values predict the outcome "
         "beyond the outcome's own past, in this data. A third factor that moves both, or a change in how KPIs "
         "were measured, can produce the same pattern.",
-        f"**\"Not supported\" is not \"disproved\".** {counts['not_supported']} link"
-        f"{'s were' if counts['not_supported'] != 1 else ' was'} not supported. The effect may be absent, too small "
+        f"**\"Not supported\" is not \"disproved\".** {fmt_count(counts['not_supported'], 'link')} "
+        f"{'was' if counts['not_supported'] == 1 else 'were'} not supported. The effect may be absent, too small "
         "for this much data to detect, or slower than the lags tested; a confidence interval that includes "
         "meaningful effects says the data are simply not informative enough.",
-        f"**Contradicted links deserve a conversation.** {counts['contradicted']} link"
-        f"{'s' if counts['contradicted'] != 1 else ''} showed a significant effect with the opposite sign. Check the "
-        "KPI definitions and directions first, then the strategic assumption.",
-        f"**Some links could not be tested.** {counts['insufficient_data']} link"
-        f"{'s' if counts['insufficient_data'] != 1 else ''} had insufficient data; the reasons are in the appendix.",
+        f"**Contradicted links deserve a conversation.** {fmt_count(counts['contradicted'], 'link')} showed a "
+        "significant effect with the opposite sign. Check the KPI definitions and directions first, then the "
+        "strategic assumption.",
+        f"**Some links could not be tested.** {fmt_count(counts['insufficient_data'], 'link')} had insufficient "
+        "data; the reasons are in @tbl-details.",
         "**Effects are averages.** They describe the typical unit over the period observed, not every unit, and "
         "not the future under a different strategy.",
     ]
+    _, notes = caveat_numbers(ev)
+    caveats += [f"\\[{n}\\] {md_escape(text)} *({md_escape(', '.join(where))})*" for n, text, where in notes]
     parts.append(_callout("warning", "Caveats for non-statisticians", "\n".join(f"- {c}" for c in caveats)))
-    parts.append("## Appendix: details per link {#sec-appendix}\n")
+    parts.append("## Appendix A: details per link {#sec-appendix}\n")
+    parts.append(details_table(ctx) + "\n")
+    parts.append("## Appendix B: suggested links (exploratory) {#sec-suggestions}\n")
+    parts.append(suggestions_section(ev))
+    return "\n".join(p.rstrip() + "\n" for p in parts if p)
+
+
+def details_table(ctx: ReportContext) -> str:
+    """Per link: how it was estimated (transform and why, lags, observations used and dropped) and the reason.
+
+    Why a transform was chosen is usually the same sentence for many links: each distinct
+    sentence is said once under the table and referred to by a letter.
+    """
+    sc, ev = ctx.scorecard, ctx.evidence or {}
+    why: dict[str, str] = {}
     rows = []
-    for lk in links:
+    for lk in ev.get("links") or []:
         m = lk.get("method") or {}
+        tr = md_escape(m.get("transform")) or "–"
+        reason = " ".join(str(m.get("transform_reason") or "").split())
+        if reason:
+            letter = why.setdefault(reason, _letter(len(why)))
+            tr += f" ({letter})"
+        sel = m.get("lag_selection")
+        lags = _lag_list(_link_lags(lk)) + (f", {md_escape(sel)}" if sel else "")
+        n = "–" if lk.get("n_obs") is None else fmt_count(int(lk["n_obs"]), "row")
+        if lk.get("n_dropped"):
+            n += f"; {int(lk['n_dropped']):,} dropped (missing)"
+        lrm = (lk.get("long_run_multiplier") or {})
+        mult = "–" if lrm.get("estimate") is None else \
+            f"{fmt_num(lrm.get('estimate'), sign=True)} {fmt_ci(lrm.get('ci_low'), lrm.get('ci_high'))}"
         rows.append([
             _link_cell(sc, lk),
-            f"{md_escape(lk.get('from_kpi'))} → {md_escape(lk.get('to_kpi'))}",
             md_escape(m.get("estimator")) or "–",
-            md_escape(m.get("transform")) or "–",
-            md_escape(lk.get("n_obs")) if lk.get("n_obs") is not None else "–",
+            tr, md_escape(lags), n, mult,
             md_escape(lk.get("reason")) or "–",
         ])
-    parts.append(md_table(["Link", "KPIs", "Estimator", "Transform", "n", "Reason"], rows,
-                          widths=[24, 24, 10, 9, 5, 28], align="llllrl",
-                          caption="Model details and the reason for each verdict.", label="tbl-details") + "\n")
-    return "\n".join(p.rstrip() + "\n" for p in parts if p)
+    table = md_table(["Link", "Estimator", "Transform", "Lags", "Observations", "Long-run multiplier [95% CI]",
+                      "Reason for the verdict"], rows, widths=[20, 9, 9, 10, 12, 13, 27], align="lllllrl",
+                     caption="How each link was estimated: the transform (why: see the letters under the table), "
+                     "the lags and how they were chosen, the rows used and dropped for missing values, the "
+                     "long-run multiplier (permanent response) where the outcome's own lags are modelled, and "
+                     "the reason for the verdict.", label="tbl-details")
+    if why:
+        table += "\n\n**Why each transform was chosen:**\n\n" + "\n".join(
+            f"- ({letter}) {md_escape(text)}" for text, letter in why.items())
+    return table
+
+
+def _letter(i: int) -> str:
+    """a, b, ..., z, aa, ab, ... (labels of repeated notes)."""
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(97 + r) + out
+    return out
 
 
 def _est_ci(e: Mapping[str, Any] | None) -> str:
@@ -350,12 +745,8 @@ def _est_ci(e: Mapping[str, Any] | None) -> str:
     return f"{fmt_num(e.get('estimate'), sign=True)} {fmt_ci(e.get('ci_low'), e.get('ci_high'))}"
 
 
-def _p_cell(p: Any) -> str:
-    return "–" if p is None else ("<0.001" if p < 0.001 else fmt_num(p))
-
-
 def drivers_section(ev: Mapping[str, Any]) -> str:
-    """Driver models: joint test, per-driver long-run effects, out-of-sample RMSE vs. the baseline."""
+    """Driver models: joint test, per-driver cumulative effects, out-of-sample RMSE vs. the baseline."""
     drivers = ev.get("drivers") or []
     if not drivers:
         return "Not computed: the evidence contains no driver models or out-of-sample results.\n"
@@ -376,11 +767,11 @@ def drivers_section(ev: Mapping[str, Any]) -> str:
         oos = m.get("out_of_sample") or {}
         if oos.get("status") == "estimated":
             rm = f"{fmt_num(oos.get('rmse'))} / {fmt_num(oos.get('rmse_baseline'))}"
-            rel, dm = fmt_num(oos.get("relative_rmse")), _p_cell(oos.get("dm_p_value"))
+            rel, dm = fmt_num(oos.get("relative_rmse")), fmt_p(oos.get("dm_p_value"))
             concl = md_escape(oos.get("conclusion"))
         else:
             rm, rel, dm, concl = "–", "–", "–", md_escape(oos.get("reason") or "not computed")
-        rows.append([name, str(len(m.get("drivers") or [])), _p_cell(jt.get("p_value")), rm, rel, dm, concl])
+        rows.append([name, str(len(m.get("drivers") or [])), fmt_p(jt.get("p_value")), rm, rel, dm, concl])
     out.append(md_table(["Financial KPI", "Leading KPIs", "Joint p", "RMSE model / own past", "Relative RMSE",
                          "DM p", "Out-of-sample conclusion"], rows, widths=[18, 8, 8, 16, 9, 7, 34],
                         align="lrrrrrl", caption="Driver models: joint test and out-of-sample forecast accuracy "
@@ -395,12 +786,12 @@ def drivers_section(ev: Mapping[str, Any]) -> str:
             rows.append([md_escape(m.get("outcome_kpi")), md_escape(d.get("kpi")),
                          "direct" if d.get("direct") else "indirect",
                          md_escape(",".join(str(x) for x in d.get("lags") or [])), _est_ci(lr),
-                         _p_cell(lr.get("p_value"))])
+                         fmt_p(lr.get("p_value"))])
     if rows:
-        out.append(md_table(["Financial KPI", "Leading KPI", "Path", "Lags", "Long-run effect [95% CI]", "p"],
+        out.append(md_table(["Financial KPI", "Leading KPI", "Path", "Lags", "Cumulative effect [95% CI]", "p"],
                             rows, widths=[20, 24, 9, 6, 26, 8], align="lllrrr",
-                            caption="Per-driver long-run effects in the joint driver models (holding the other "
-                            "leading KPIs fixed).", label="tbl-driver-effects") + "\n")
+                            caption="Per-driver cumulative effects over the lag window in the joint driver models "
+                            "(holding the other leading KPIs fixed).", label="tbl-driver-effects") + "\n")
     return "\n".join(out)
 
 
@@ -414,8 +805,8 @@ def chains_section(ev: Mapping[str, Any]) -> str:
            f"({md_escape(bs.get('method'))})." if bs.get("replications") else
            "The intervals use the delta-method (Sobel) standard error.")
     out = ["Indirect effects along Learning → Process → Customer → Financial paths: the product of the steps' "
-           "long-run effects, i.e. how much the Financial KPI moves per unit of the first KPI through this path. "
-           + how + " A chain is only as strong as its weakest step.\n"]
+           "cumulative effects over their lag windows, i.e. how much the Financial KPI moves per unit of the first "
+           "KPI through this path. " + how + " A chain is only as strong as its weakest step.\n"]
     rows = []
     for c in chains:
         path = " → ".join(md_escape(x) for x in c.get("path") or [])
@@ -432,30 +823,31 @@ def chains_section(ev: Mapping[str, Any]) -> str:
 
 
 def suggestions_section(ev: Mapping[str, Any]) -> str:
-    """EXPLORATORY suggestions: candidate links and reverse-causality flags."""
+    """EXPLORATORY suggestions: one compact table, the explanation said once."""
     sugg = ev.get("suggestions") or []
     info = ev.get("discovery") or {}
     if not sugg:
         if info:
             n = (info.get("candidates") or {}).get("n_tested", 0)
             r = (info.get("reverse") or {}).get("n_tested", 0)
-            return (f"**Exploratory search:** {n} KPI pairs not linked in the map and the reverse direction of "
-                    f"{r} links were tested; nothing stood out after the false-discovery-rate correction.\n")
+            return (f"**Exploratory search:** {fmt_count(int(n), 'KPI pair')} not linked in the map and the reverse "
+                    f"direction of {fmt_count(int(r), 'link')} were tested; nothing stood out after the "
+                    "false-discovery-rate correction.\n")
         return "Not computed: the evidence contains no suggested links.\n"
     out = [
-        "**EXPLORATORY.** These links were **not** hypothesised in the scorecard. They come from a search through "
-        "the data and are leads to discuss, not findings: searching many pairs always turns up some. q-values are "
-        "corrected within the search (a family separate from the hypothesised links). *candidate*: a KPI pair the "
-        "map does not link; *reverse*: the outcome predicts the driver more strongly than the other way round.\n"
+        "**Exploratory.** These links were not hypothesised in the scorecard; they come from a search through the "
+        "data and are leads to discuss, not findings (searching many pairs always turns up some). q-values are "
+        "corrected within the search. *candidate*: a KPI pair the map does not link; *reverse*: the outcome "
+        "predicts the driver more strongly than the other way round.\n"
     ]
     from ..evidence.results import map_explanation
 
     explained = [s for s in sugg if map_explanation(s)]
     if explained:
         out.append(
-            f"{len(explained)} of the {len(sugg)} suggestions may be explained by the map itself: an indirect "
-            "path, a driver the two KPIs share, or the reverse of a path. KPIs on one chain predict each other "
-            "even without a direct link, so these are listed last and are not evidence of a missing link.\n"
+            f"{len(explained)} of the {fmt_count(len(sugg), 'suggestion')} may be explained by the map itself: an "
+            "indirect path, a driver the two KPIs share, or the reverse of a path. KPIs on one chain predict each "
+            "other even without a direct link, so these are listed last and are not evidence of a missing link.\n"
         )
     rows = []
     for s in sorted(sugg, key=lambda x: (map_explanation(x) is not None, x.get("q_value") or 1.0)):
@@ -463,14 +855,14 @@ def suggestions_section(ev: Mapping[str, Any]) -> str:
         lags = ",".join(str(x) for x in lags) if isinstance(lags, list) else ("–" if lags is None else str(lags))
         why = map_explanation(s)
         note = why if why else ("the map does not explain it" if s.get("kind") == "candidate"
-                                else (s.get("note") or ""))
+                                else "reverse direction stronger")
         rows.append([md_escape(s.get("kind")), f"{md_escape(s.get('from_kpi'))} → {md_escape(s.get('to_kpi'))}",
                      md_escape(lags), fmt_num(s.get("estimate"), sign=True),
                      fmt_num(s.get("standardized_effect"), sign=True) if s.get("standardized_effect") is not None
-                     else "–", fmt_q(s.get("q_value")), md_escape(note)])
+                     else "–", fmt_p(s.get("q_value")), md_escape(note)])
     out.append(md_table(["Kind", "Driver → outcome", "Lags", "Estimate", "Std. effect", "q",
                          "Explained by the map?"], rows,
-                        widths=[9, 30, 5, 9, 8, 7, 32], align="llrrrrl",
+                        widths=[9, 30, 5, 9, 8, 7, 26], align="llrrrrl",
                         caption="Exploratory suggestions from the data (not hypothesised; leads, not findings).",
                         label="tbl-suggestions") + "\n")
     return "\n".join(out)
@@ -520,7 +912,7 @@ def _initiatives(ctx: ReportContext) -> str:
     for ini in sc.initiatives:
         budget = "–"
         if ini.budget is not None:
-            budget = f"{ini.budget:,.0f}" + (f" {md_escape(ini.currency)}" if ini.currency else "")
+            budget = fmt_num(ini.budget) + (f" {md_escape(ini.currency)}" if ini.currency else "")
         dates = " – ".join(str(d) for d in (ini.start, ini.end) if d) or "–"
         serves = ", ".join(md_escape(end_name(sc, oid)) for oid in ini.objectives) or "–"
         rows.append([md_escape(ini.name), md_escape(ini.owner) or "–", budget, dates, serves])
@@ -535,9 +927,10 @@ def _exec_summary(ctx: ReportContext) -> str:
     cnt = {s: sum(1 for k in rep.kpis if k.status == s) for s in ("green", "amber", "red", "no_data")}
     overall = "no overall score" if rep.overall.score is None else f"an overall score of {rep.overall.score:.2f} out of 10"
     lines = [
-        f"{md_escape(ctx.scorecard.name)} has {len(ctx.scorecard.objectives)} objectives measured by {n} KPIs, with "
-        f"{overall} ({STATUS_LABELS[rep.overall.status]}). {cnt['green']} KPIs are green, {cnt['amber']} amber, "
-        f"{cnt['red']} red and {cnt['no_data']} without data."
+        f"{md_escape(ctx.scorecard.name)} has {fmt_count(len(ctx.scorecard.objectives), 'objective')} measured by "
+        f"{fmt_count(n, 'KPI')}, with {overall} ({STATUS_LABELS[rep.overall.status]}). {cnt['green']} "
+        f"{'KPI is' if cnt['green'] == 1 else 'KPIs are'} green, {cnt['amber']} amber, {cnt['red']} red and "
+        f"{cnt['no_data']} without data."
     ]
     scored = [p for p in rep.perspectives if p.score is not None]
     if scored:
@@ -548,17 +941,32 @@ def _exec_summary(ctx: ReportContext) -> str:
                          f"{worst.name} ({worst.score:.2f}) needs the most attention.")
     if ctx.actuals_source != "scorecard":
         lines.append(f"Actual values are the latest values in the KPI history ({md_escape(ctx.actuals_source)}).")
+    text = " ".join(lines)
     if ctx.evidence:
         c = verdict_counts(ctx.evidence)
-        lines.append(f"Of the {len(ctx.evidence.get('links') or [])} cause-and-effect links tested against data, "
-                     f"{_counts_sentence(c)}.")
-    return " ".join(lines)
+        text += (f" Of the {fmt_count(len(ctx.evidence.get('links') or []), 'cause-and-effect link')} tested "
+                 f"against data, {_counts_sentence(c)}.\n\n{_tally(c)}")
+    return text
 
 
 def client_body(ctx: ReportContext) -> str:
-    """Body of the client report (summary, scorecard by perspective, map, initiatives)."""
+    """Body of the client report: a first page (summary, map, findings, caveats), then the scorecard in detail."""
     sc = ctx.scorecard
     parts: list[str] = [_callout("note", "Executive summary", _exec_summary(ctx))]
+    if "strategy_map" in ctx.figures:
+        parts.append(_figure(ctx, "strategy_map", f"Strategy map of {md_escape(sc.name)}"
+                             + (" with the evidence per link (arrow colour = verdict)." if ctx.evidence else "."),
+                             width="80%"))
+    if ctx.evidence:
+        parts.append("## Key findings {#sec-findings}\n")
+        parts.append(top_findings(ctx))
+        flags = flags_list(ctx)
+        if flags:
+            parts.append(_callout("warning", "Flags", "\n".join(f"- {f}" for f in flags)))
+        counts = verdict_counts(ctx.evidence)
+        parts.append(_callout("important", "Most important caveats",
+                              "\n".join(f"- {c}" for c in _first_caveats(ctx.evidence, counts)
+                                        if "@tbl-details" not in c)))
     intro = _front_sections_intro(sc)
     if intro or sc.description:
         parts.append("## About this scorecard {#sec-about}\n")
@@ -579,11 +987,6 @@ def client_body(ctx: ReportContext) -> str:
         parts.append("## KPI trends {#sec-trends}\n")
         parts.append("@fig-kpi-trends shows the KPI history against the targets.\n")
         parts.append(_figure(ctx, "kpi_trends", "KPI history against target (dashed) and baseline (dotted)."))
-    if "strategy_map" in ctx.figures:
-        parts.append("## Strategy map {#sec-map}\n")
-        parts.append("@fig-strategy-map shows how the objectives are expected to drive each other, from Learning & "
-                     "Growth up to Financial" + (", coloured by the evidence." if ctx.evidence else ".") + "\n")
-        parts.append(_figure(ctx, "strategy_map", f"Strategy map of {md_escape(sc.name)}.", width="95%"))
     if ctx.evidence:
         parts.append("## Evidence for the cause-and-effect links {#sec-evidence}\n")
         parts.append(evidence_table(ctx) + "\n")

@@ -11,7 +11,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from ._markdown import fmt_num, md_escape, q_phrase
+from .._format import fmt_num, p_phrase
+from ._markdown import md_escape
 
 __all__ = ["VERDICT_ORDER", "end_name", "offline_narrative", "verdict_counts"]
 
@@ -65,7 +66,7 @@ def _effect_phrase(lk: Mapping[str, Any]) -> str:
     est = lr.get("estimate")
     if est is None:
         return ""
-    return f"long-run effect {fmt_num(est, sign=True)}, {q_phrase(lk.get('q_value'))}"
+    return f"cumulative effect over the lag window {fmt_num(est, sign=True)}, {p_phrase(lk.get('q_value'))}"
 
 
 def offline_narrative(scorecard: Any, evidence: Mapping[str, Any]) -> str:

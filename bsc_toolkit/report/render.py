@@ -4,22 +4,35 @@
   (so a surrounding Quarto project cannot interfere), outputs moved into place.
   PDF is made with Quarto's bundled typst (``--to typst``), which needs no LaTeX.
 * ``pandoc+typst``: the pandoc 3 binary from the ``pypandoc_binary`` wheel reads
-  the ``.qmd`` as Pandoc Markdown; two Lua filters (``figures.lua``, ``bsc.lua``)
-  supply what Quarto would (callouts, numbered cross references, badges, PNG
+  the ``.qmd`` as Pandoc Markdown; Lua filters (``figures.lua``, ``shared.lua``,
+  ``bsc.lua``) supply what Quarto would (callouts, numbered cross references, PNG
   figures outside HTML). HTML is self-contained (``--embed-resources``), PDF is
   pandoc's typst output compiled by the ``typst`` wheel, DOCX is pandoc's.
 
-Every output is written to a temporary name and moved into place.
+Both paths share one look: the stylesheet ``report.css`` (HTML), the typst style
+``bsc-style.typ`` (PDF: header, footer, breakable tables with repeated headers,
+left-aligned cells without hyphenation) and the Lua filter ``shared.lua`` (coloured
+badges in typst and Word, break opportunities in long identifiers).
+
+Every external program runs in its own process group with a time limit
+(:func:`render_timeout`, ``BSC_RENDER_TIMEOUT`` seconds, default 600); on a time-out
+the whole group is killed. Every output is written to a temporary name and moved
+into place. Warnings the renderers print are collected and returned to the caller.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -28,19 +41,81 @@ from ..errors import MissingDependencyError, RenderError
 
 __all__ = [
     "FORMATS",
+    "FORMAT_LABELS",
+    "formats_block",
     "pandoc_convert",
     "pandoc_path",
     "quarto_path",
     "render_pandoc",
     "render_quarto",
+    "render_options",
+    "render_timeout",
     "template_path",
 ]
 
 #: output formats a report can be rendered to, and their file extensions
 FORMATS: dict[str, str] = {"html": ".html", "pdf": ".pdf", "docx": ".docx"}
+#: how an output format is named to a reader ("Other formats" lists)
+FORMAT_LABELS: dict[str, str] = {"html": "HTML", "pdf": "PDF", "docx": "Word (DOCX)"}
 
 #: the Pandoc Markdown dialect the fallback reads a .qmd as
 QMD_READER = "markdown+smart"
+
+#: default time limit of one external render step, in seconds
+DEFAULT_TIMEOUT = 600.0
+
+# set by render_options(): the time limit and the warnings list of the render under way, so
+# render_pandoc(qmd, formats) / render_quarto(qmd, formats) keep their two-argument form
+_OPTIONS: contextvars.ContextVar[tuple[float | None, list[str] | None]] = contextvars.ContextVar(
+    "bsc_render_options", default=(None, None))
+
+
+@contextlib.contextmanager
+def render_options(*, timeout: float | None = None, warnings: list[str] | None = None) -> Iterator[None]:
+    """Time limit and warnings list for the renders inside the ``with`` block (explicit arguments win).
+
+    Examples
+    --------
+    >>> with render_options(timeout=5):
+    ...     render_timeout()
+    5.0
+    """
+    token = _OPTIONS.set((timeout, warnings))
+    try:
+        yield
+    finally:
+        _OPTIONS.reset(token)
+
+
+def _warnings_sink(warnings: list[str] | None) -> list[str] | None:
+    return warnings if warnings is not None else _OPTIONS.get()[1]
+
+
+def render_timeout(timeout: float | None = None) -> float:
+    """The time limit (seconds) of one render step: ``timeout``, else ``BSC_RENDER_TIMEOUT``, else 600.
+
+    Examples
+    --------
+    >>> render_timeout(30)
+    30.0
+    >>> render_timeout() > 0
+    True
+    """
+    if timeout is None:
+        timeout = _OPTIONS.get()[0]
+    if timeout is None:
+        env = os.environ.get("BSC_RENDER_TIMEOUT", "").strip()
+        if env:
+            try:
+                timeout = float(env)
+            except ValueError:
+                raise RenderError(f"BSC_RENDER_TIMEOUT must be a number of seconds, got {env!r}") from None
+        else:
+            timeout = DEFAULT_TIMEOUT
+    timeout = float(timeout)
+    if not timeout > 0:
+        raise RenderError(f"the render time limit must be a positive number of seconds, got {timeout:g}")
+    return timeout
 
 
 def template_path(name: str) -> Path:
@@ -94,20 +169,82 @@ def pandoc_path() -> str:
     return str(path)
 
 
-def _run_pandoc(args: Sequence[str], *, cwd: Path | None = None, stdin: str | None = None) -> str:
-    cmd = [pandoc_path(), *args]
+# ------------------------------------------------------------------ bounded subprocesses
+def run_bounded(cmd: Sequence[str], *, what: str, cwd: Path | None = None, stdin: str | None = None,
+                timeout: float | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``cmd`` in its own process group with a time limit; kill the whole group on time-out or interrupt.
+
+    Returns the completed process (text output); raises :class:`RenderError` on a time-out.
+
+    Examples
+    --------
+    >>> run_bounded([sys.executable, "-c", "print('hi')"], what="python").stdout.strip()
+    'hi'
+    """
+    limit = render_timeout(timeout)
+    proc = subprocess.Popen(
+        list(cmd), cwd=cwd, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
+        start_new_session=True, env=env,
+    )
     try:
-        proc = subprocess.run(
-            cmd, cwd=cwd, input=stdin, capture_output=True, text=True, encoding="utf-8", timeout=300
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise RenderError(f"pandoc timed out after 300 s: {' '.join(cmd[1:])}") from exc
+        out, err = proc.communicate(input=stdin, timeout=limit)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise RenderError(f"{what} did not finish within {limit:g} s and was stopped "
+                          "(set BSC_RENDER_TIMEOUT or timeout= to allow longer)") from None
+    except BaseException:  # KeyboardInterrupt, SystemExit from a signal: leave no process behind
+        _kill_group(proc)
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.communicate(timeout=10)
+    except (subprocess.TimeoutExpired, ValueError, OSError):
+        pass
+
+
+_WARNING_LINE = re.compile(r"^\s*(\x1b\[[0-9;]*m)*\s*(\[WARNING\]|WARN(ING)?\b[:(]?)", re.I)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def renderer_warnings(stderr: str, source: str) -> list[str]:
+    """The warning lines a renderer printed (pandoc ``[WARNING]``, Quarto ``WARN``), one line each.
+
+    Examples
+    --------
+    >>> renderer_warnings("[WARNING] Could not fetch x\\nok line\\nWARN: Unable to parse table", "quarto")
+    ['quarto: Could not fetch x', 'quarto: Unable to parse table']
+    """
+    out: list[str] = []
+    for line in (stderr or "").splitlines():
+        clean = _ANSI.sub("", line).strip()
+        if _WARNING_LINE.match(clean):
+            msg = re.sub(r"^(\[WARNING\]|WARN(ING)?)\s*:?\s*(\([^)]*\)\s*)?", "", clean, flags=re.I).strip()
+            msg = f"{source}: {msg}" if msg else f"{source}: warning"
+            if msg not in out:
+                out.append(msg)
+    return out
+
+
+def _run_pandoc(args: Sequence[str], *, cwd: Path | None = None, stdin: str | None = None,
+                timeout: float | None = None, warnings: list[str] | None = None) -> str:
+    proc = run_bounded([pandoc_path(), *args], what="pandoc", cwd=cwd, stdin=stdin, timeout=timeout)
     if proc.returncode != 0:
         err = (proc.stderr or "").strip().splitlines()
         raise RenderError(
-            f"pandoc failed (exit {proc.returncode}) on {args[-1] if args else '<stdin>'} in "
-            f"{cwd or os.getcwd()}: " + (" | ".join(err[-5:]) or "no message")
+            f"pandoc failed (exit {proc.returncode}) on {Path(args[-1]).name if args else '<stdin>'}: "
+            + (" | ".join(err[-5:]) or "no message")
         )
+    sink = _warnings_sink(warnings)
+    if sink is not None:
+        sink.extend(w for w in renderer_warnings(proc.stderr, "pandoc") if w not in sink)
     return proc.stdout
 
 
@@ -122,24 +259,28 @@ def pandoc_convert(text: str, *, to: str, fmt: str = "markdown", extra_args: Seq
     return _run_pandoc(["-f", fmt, "-t", to, *extra_args], stdin=text)
 
 
-def _colour_meta() -> str:
-    from .style import CALLOUT_COLOURS, STATUS_COLOURS, verdict_colours
+# ------------------------------------------------------------------ shared style
+def colour_meta() -> dict[str, str]:
+    """Badge and callout colours (class name -> hex) for the Lua filters (``bsc-colours`` metadata).
 
-    colours: dict[str, str] = {}
-    for k, v in STATUS_COLOURS.items():
-        colours[f"status-{k.replace('_', '-')}"] = v
-    for k, v in verdict_colours().items():
-        colours[f"verdict-{k.replace('_', '-')}"] = v
+    Examples
+    --------
+    >>> colour_meta()["verdict-supported"].startswith("#")
+    True
+    """
+    from .style import CALLOUT_COLOURS, badge_colours
+
+    colours: dict[str, str] = dict(badge_colours())
     for k, v in CALLOUT_COLOURS.items():
         colours[f"callout-{k}"] = v
-    return "bsc-colours:" + json.dumps(colours)
+    return colours
 
 
 def _filters() -> list[str]:
-    return [f"--lua-filter={template_path('figures.lua')}", f"--lua-filter={template_path('bsc.lua')}"]
+    return [f"--lua-filter={template_path(n)}" for n in ("figures.lua", "shared.lua", "bsc.lua")]
 
 
-def _typst_font_paths() -> list[str]:
+def typst_font_paths() -> list[str]:
     """Font folders for typst: matplotlib's bundled DejaVu fonts (always present here)."""
     try:
         import matplotlib
@@ -150,16 +291,39 @@ def _typst_font_paths() -> list[str]:
         return []
 
 
-def render_pandoc(qmd: Path, formats: Sequence[str], *, toc: bool = True) -> dict[str, Path]:
+def formats_block(formats: Sequence[str], stem: str = "index") -> str:
+    """The "Other formats" list of an HTML report (both renderers): only the files this render writes.
+
+    Examples
+    --------
+    >>> "index.docx" in formats_block(["html", "pdf"])
+    False
+    """
+    from html import escape
+
+    items = [f'<li><a href="{escape(stem + FORMATS[f])}">{escape(FORMAT_LABELS[f])}</a></li>'
+             for f in formats if f != "html"]
+    if not items:
+        return ""
+    return f'<nav class="bsc-formats" aria-label="Other formats"><h2>Other formats</h2><ul>{"".join(items)}</ul></nav>\n'
+
+
+def render_pandoc(qmd: Path, formats: Sequence[str], *, toc: bool = True, timeout: float | None = None,
+                  warnings: list[str] | None = None) -> dict[str, Path]:
     """Render ``qmd`` with pandoc (+ typst for PDF) into the same folder.
 
     Parameters
     ----------
     qmd : Path
-        The Quarto document; figures are resolved relative to its folder.
+        The Quarto document; figures, ``report.css`` and ``bsc-style.typ`` are resolved
+        relative to its folder (bundled defaults when missing).
     formats : sequence of {"html", "pdf", "docx"}
     toc : bool
-        Add a table of contents.
+        Add a table of contents to HTML and DOCX (the PDF has none: its first page is the summary).
+    timeout : float, optional
+        Time limit per step in seconds (default :func:`render_timeout`).
+    warnings : list, optional
+        Receives the renderers' warning lines.
 
     Returns
     -------
@@ -173,68 +337,105 @@ def render_pandoc(qmd: Path, formats: Sequence[str], *, toc: bool = True) -> dic
     >>> sorted(render_pandoc(d / "index.qmd", ["html"]))
     ['html']
     """
+    from .style import report_css, typst_style
+
     qmd = Path(qmd).resolve()
     folder = qmd.parent
     stem = qmd.stem
-    common = ["-f", QMD_READER, "--resource-path", str(folder), "-M", _colour_meta(), *_filters()]
-    if toc:
-        common += ["--toc", "--toc-depth=2"]
+    common = ["-f", QMD_READER, "--resource-path", str(folder), "-M", "bsc-colours:" + json.dumps(colour_meta()),
+              *_filters()]
+    # a table of contents in HTML and Word; the PDF's first page is kept for the summary and the map
+    toc_args = ["--toc", "--toc-depth=2"] if toc else []
     outputs: dict[str, Path] = {}
-    for fmt in formats:
-        target = folder / f"{stem}{FORMATS[fmt]}"
-        if fmt == "html":
-            from .style import report_css
-
-            with tempfile.TemporaryDirectory(prefix="bsc-report-") as tmpd:
-                css = Path(tmpd) / "report.css"
-                css.write_text(report_css(), encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="bsc-pandoc-") as tmpd:
+        tmp_dir = Path(tmpd)
+        css = folder / "report.css"
+        if not css.exists():
+            css = tmp_dir / "report.css"
+            css.write_text(report_css(), encoding="utf-8")
+        style = folder / "bsc-style.typ"
+        if not style.exists():
+            style = tmp_dir / "bsc-style.typ"
+            style.write_text(typst_style(""), encoding="utf-8")
+        for fmt in formats:
+            target = folder / f"{stem}{FORMATS[fmt]}"
+            if fmt == "html":
+                before = tmp_dir / "formats.html"
+                before.write_text(formats_block(formats, stem), encoding="utf-8")
                 with atomic_path(target) as tmp:
                     _run_pandoc(
                         [*common, "-t", "html5", "--standalone", "--embed-resources", "--css", str(css),
-                         "--section-divs", "-o", str(tmp), str(qmd)],
-                        cwd=folder,
+                         "--include-before-body", str(before), "--section-divs", *toc_args, "-o", str(tmp), str(qmd)],
+                        cwd=folder, timeout=timeout, warnings=warnings,
                     )
-        elif fmt == "docx":
-            with atomic_path(target) as tmp:
-                _run_pandoc([*common, "-t", "docx", "-o", str(tmp), str(qmd)], cwd=folder)
-        elif fmt == "pdf":
-            source = _run_pandoc(
-                [*common, "-t", "typst", "--standalone", f"--template={template_path('report.typ')}", str(qmd)],
-                cwd=folder,
-            )
-            _compile_typst(source, target, folder)
-        else:
-            raise RenderError(f"unknown report format '{fmt}'; expected one of {', '.join(FORMATS)}")
-        outputs[fmt] = target
+            elif fmt == "docx":
+                with atomic_path(target) as tmp:
+                    _run_pandoc([*common, "-t", "docx", *toc_args, "-o", str(tmp), str(qmd)], cwd=folder, timeout=timeout,
+                                warnings=warnings)
+            elif fmt == "pdf":
+                source = _run_pandoc(
+                    [*common, "-t", "typst", "--standalone", f"--template={template_path('report.typ')}",
+                     f"--include-in-header={style}", str(qmd)],
+                    cwd=folder, timeout=timeout, warnings=warnings,
+                )
+                compile_typst(source, target, folder, timeout=timeout)
+            else:
+                raise RenderError(f"unknown report format '{fmt}'; expected one of {', '.join(FORMATS)}")
+            outputs[fmt] = target
     return outputs
 
 
-def _compile_typst(source: str, target: Path, root: Path) -> None:
+_TYPST_WORKER = """
+import sys, typst
+src, out, root = sys.argv[1:4]
+fonts = sys.argv[4:]
+try:
+    pdf = typst.compile(src, root=root, font_paths=fonts)
+except Exception as exc:
+    sys.stderr.write(str(exc)[-2000:])
+    sys.exit(3)
+with open(out, "wb") as f:
+    f.write(pdf)
+"""
+
+
+def compile_typst(source: str, target: Path, root: Path, *, timeout: float | None = None) -> None:
+    """Compile typst ``source`` to the PDF ``target`` in a separate process with a time limit.
+
+    typst runs in-process otherwise, where a runaway document (a loop) could never be
+    stopped; here the worker is killed at the time limit and a RenderError says so.
+    """
     try:
-        import typst
+        import typst  # noqa: F401
     except ImportError as exc:  # pragma: no cover - a declared dependency
         raise MissingDependencyError("PDF reports without Quarto need the 'typst' package: pip install typst") from exc
     fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".typ", dir=root)
     os.close(fd)
     src = Path(name)
+    pdf_tmp = src.with_suffix(".pdf.tmp")
     try:
         src.write_text(source, encoding="utf-8")
-        try:
-            pdf = typst.compile(str(src), root=str(root), font_paths=_typst_font_paths())
-        except Exception as exc:  # typst.TypstError and friends
-            raise RenderError(f"typst could not compile the PDF for {target}: {exc}") from exc
-        if not isinstance(pdf, bytes) or not pdf.startswith(b"%PDF"):
-            raise RenderError(f"typst returned no PDF for {target}")
+        proc = run_bounded([sys.executable, "-c", _TYPST_WORKER, str(src), str(pdf_tmp), str(root),
+                            *typst_font_paths()], what=f"typst (PDF for {target.name})", timeout=timeout)
+        if proc.returncode != 0:
+            msg = " ".join((proc.stderr or "no message").split())[-600:]
+            raise RenderError(f"typst could not compile the PDF for {target.name}: {msg}")
+        pdf = pdf_tmp.read_bytes() if pdf_tmp.exists() else b""
+        if not pdf.startswith(b"%PDF"):
+            raise RenderError(f"typst returned no PDF for {target.name}")
         atomic_write(target, pdf)
     finally:
         src.unlink(missing_ok=True)
+        pdf_tmp.unlink(missing_ok=True)
 
 
-def render_quarto(qmd: Path, formats: Sequence[str], *, quarto: str | None = None) -> dict[str, Path]:
+def render_quarto(qmd: Path, formats: Sequence[str], *, quarto: str | None = None, timeout: float | None = None,
+                  warnings: list[str] | None = None) -> dict[str, Path]:
     """Render ``qmd`` with the Quarto CLI (PDF through Quarto's typst format).
 
-    The document and its ``figures/`` are copied to a scratch folder outside any
-    Quarto project, rendered there, and the outputs moved next to ``qmd``.
+    The document with its figures, filters and styles is copied to a scratch folder
+    outside any Quarto project, rendered there, and the outputs moved next to ``qmd``.
+    Quarto's warnings are appended to ``warnings``.
 
     Examples
     --------
@@ -254,26 +455,27 @@ def render_quarto(qmd: Path, formats: Sequence[str], *, quarto: str | None = Non
     with tempfile.TemporaryDirectory(prefix="bsc-quarto-") as tmpd:
         work = Path(tmpd)
         shutil.copy2(qmd, work / qmd.name)
-        for extra in ("figures", "figures.lua"):
-            src = folder / extra
-            if src.is_dir():
-                shutil.copytree(src, work / extra)
-            elif src.exists():
-                shutil.copy2(src, work / extra)
-        cmd = [exe, "render", qmd.name, "--to", to]
-        try:
-            proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=900)
-        except subprocess.TimeoutExpired as exc:
-            raise RenderError(f"quarto render timed out after 900 s for {qmd}") from exc
+        for extra in folder.iterdir():
+            if extra.name == qmd.name or extra.name.startswith("."):
+                continue
+            if extra.is_dir():
+                shutil.copytree(extra, work / extra.name)
+            elif extra.suffix in (".lua", ".css", ".typ", ".svg", ".png") or extra.name == "formats.html":
+                shutil.copy2(extra, work / extra.name)
+        proc = run_bounded([exe, "render", qmd.name, "--to", to], what="quarto render", cwd=work,
+                           timeout=timeout)
         if proc.returncode != 0:
-            err = (proc.stderr or proc.stdout or "").strip().splitlines()
+            err = _ANSI.sub("", proc.stderr or proc.stdout or "").strip().splitlines()
             raise RenderError(
-                f"quarto render failed (exit {proc.returncode}) for {qmd}: " + (" | ".join(err[-6:]) or "no message")
+                f"quarto render failed (exit {proc.returncode}) for {qmd.name}: " + (" | ".join(err[-6:]) or "no message")
             )
+        sink = _warnings_sink(warnings)
+        if sink is not None:
+            sink.extend(w for w in renderer_warnings(proc.stderr, "quarto") if w not in sink)
         for fmt in formats:
             produced = work / f"{qmd.stem}{FORMATS[fmt]}"
             if not produced.exists():
-                raise RenderError(f"quarto render did not produce {produced.name} for format '{fmt}' ({qmd})")
+                raise RenderError(f"quarto render did not produce {produced.name} for format '{fmt}' ({qmd.name})")
             target = folder / produced.name
             atomic_write(target, produced.read_bytes())
             outputs[fmt] = target

@@ -6,8 +6,7 @@
 --      docx  -> a bold title paragraph followed by the content
 --  * cross references  @fig-x / @tbl-x / @sec-x  -> "Figure 1" / "Table 2" / section title,
 --      with "Figure 1: " / "Table 2: " put in front of the numbered captions
---  * badges  [supported]{.badge .verdict-supported}  -> coloured boxes in typst and docx
---      (HTML keeps the span; the stylesheet colours it)
+--  (badges and table line breaks are done by shared.lua, which Quarto runs too)
 -- Colours come from the metadata field `bsc-colours` (set by the report builder).
 
 local fmt = FORMAT
@@ -22,10 +21,6 @@ local callout_titles = {
 }
 
 local function hex(c) return (c or "#777777"):gsub("^#", "") end
-
-local function xml_escape(s)
-  return (s:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;"):gsub('"', "&quot;"))
-end
 
 local function read_colours(meta)
   local m = meta["bsc-colours"]
@@ -159,36 +154,10 @@ local function callout(el)
   end
 end
 
--- ---------------------------------------------------------------- badges
-local function badge(el)
-  if not el.classes:includes("badge") then return nil end
-  local key = nil
-  for _, cls in ipairs(el.classes) do
-    if cls ~= "badge" then key = cls end
-  end
-  local colour = colours[key or ""] or "777777"
-  local light = (key == "status-amber" or key == "status-no-data" or key == "verdict-insufficient-data")
-  local fg = light and "222222" or "FFFFFF"
-  if is_typst then
-    local out = pandoc.Inlines({ pandoc.RawInline("typst",
-      '#box(fill: rgb("#' .. colour .. '"), inset: (x: 3pt, y: 0pt), outset: (y: 2pt), radius: 2pt)'
-      .. '[#text(fill: rgb("#' .. fg .. '"), weight: "bold", size: 0.85em)[') })
-    out:extend(el.content)
-    out:insert(pandoc.RawInline("typst", "]]"))
-    return out
-  elseif is_docx then
-    local txt = xml_escape(pandoc.utils.stringify(el.content))
-    return pandoc.RawInline("openxml",
-      '<w:r><w:rPr><w:b/><w:color w:val="' .. fg .. '"/><w:shd w:val="clear" w:color="auto" w:fill="'
-      .. colour .. '"/></w:rPr><w:t xml:space="preserve"> ' .. txt .. ' </w:t></w:r>')
-  end
-  return nil
-end
-
 function Pandoc(doc)
   read_colours(doc.meta)
   doc = number_things(doc)
-  doc = doc:walk({ Cite = resolve_cite, Span = badge })
+  doc = doc:walk({ Cite = resolve_cite })
   doc = doc:walk({ Div = callout })
   return doc
 end
