@@ -89,9 +89,9 @@ def test_okrs_for_a_generated_scorecard():
 def _history(periods, values: dict):
     import pandas as pd
 
-    from bsc_toolkit.history.frame import KPIHistory
+    from bsc_toolkit.history import history_from_frame
 
-    return KPIHistory.from_wide(pd.DataFrame({"period": periods, **values}))
+    return history_from_frame(pd.DataFrame({"period": periods, **values}), period="period")
 
 
 def _evidence(verdict_c2: str) -> dict:

@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ._text import neutralise_shortcodes
+
 __all__ = [
     "badge",
     "front_matter",
@@ -23,24 +25,7 @@ __all__ = [
     "sanitize_markdown",
 ]
 
-#: U+2060 WORD JOINER: invisible, and it keeps ``{{`` from ever forming a Quarto shortcode
-WORD_JOINER = "\u2060"
-_BRACE_PAIR = re.compile(r"(?<=\{)(?=\{)|(?<=\})(?=\})")
 
-
-def neutralise_shortcodes(text: str) -> str:
-    """Put an invisible word joiner between doubled braces, so ``{{< ... >}}`` is never a Quarto shortcode.
-
-    Quarto runs shortcodes in the front matter even when every character is
-    backslash-escaped (a scorecard name ``{{< env OPENAI_API_KEY >}}`` would put the key
-    in the HTML ``<title>``); a joiner between the braces stops that and reads the same.
-
-    Examples
-    --------
-    >>> neutralise_shortcodes("{{< env KEY >}}") == "{\u2060{< env KEY >}\u2060}"
-    True
-    """
-    return _BRACE_PAIR.sub(WORD_JOINER, text)
 
 # ASCII punctuation that means something in Pandoc/Quarto Markdown somewhere
 # (emphasis, code, links, attributes, raw HTML, entities, headings, tables, math,
@@ -230,7 +215,8 @@ def sanitize_markdown(text: str | None, *, shift_headings: int = 1) -> str:
     """
     if not text or not str(text).strip():
         return ""
-    from .render import pandoc_convert, template_path
+    from ._text import template_path
+    from .render import pandoc_convert
 
     out = pandoc_convert(
         str(text),

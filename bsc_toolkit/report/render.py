@@ -33,11 +33,11 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from importlib import resources
 from pathlib import Path
 
 from .._io import atomic_path, atomic_write
 from ..errors import MissingDependencyError, RenderError
+from ._text import template_path
 
 __all__ = [
     "FORMATS",
@@ -116,20 +116,6 @@ def render_timeout(timeout: float | None = None) -> float:
     if not timeout > 0:
         raise RenderError(f"the render time limit must be a positive number of seconds, got {timeout:g}")
     return timeout
-
-
-def template_path(name: str) -> Path:
-    """Path of a bundled template file (Lua filter, typst template).
-
-    Examples
-    --------
-    >>> template_path("bsc.lua").name
-    'bsc.lua'
-    """
-    p = Path(str(resources.files("bsc_toolkit.report") / "templates" / name))
-    if not p.exists():
-        raise RenderError(f"bundled template '{name}' is missing from {p.parent} (broken installation?)")
-    return p
 
 
 def quarto_path() -> str | None:

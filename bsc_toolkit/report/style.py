@@ -216,7 +216,7 @@ def typst_string(text: object) -> str:
     >>> typst_string('A "quoted" \\\\ #title')
     '"A \\\\"quoted\\\\" \\\\\\\\ #title"'
     """
-    from ._markdown import neutralise_shortcodes
+    from ._text import neutralise_shortcodes
 
     # Quarto runs shortcodes in included files too: {{ never reaches it
     s = neutralise_shortcodes(" ".join(str(text).split()))
@@ -236,7 +236,7 @@ def typst_style(title: object) -> str:
     >>> "breakable: true" in typst_style("Acme")
     True
     """
-    from .render import template_path
+    from ._text import template_path
 
     static = template_path("bsc-style.typ").read_text(encoding="utf-8")
     return f"#let bsc-title = {typst_string(title)}\n" + static
