@@ -155,7 +155,7 @@ def test_lever_sliders_recompute_on_every_control(branch):
     after_lever = w.result.value
     assert after_lever == first  # back to the same settings: the same (seeded) picture
     w.change.value = -r["value"]
-    assert w.result.value != after_lever and f"x {-r['value']:+.4g} hours" in w.result.value
+    assert w.result.value != after_lever and f"x {-r['value']:+#.3g} hours" in w.result.value
     w.kind.value = "pulse"
     assert "for one period (pulse)" in w.result.value
     w.horizon.value = 12
