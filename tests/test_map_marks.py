@@ -82,7 +82,7 @@ def test_caveats_are_numbered_on_edges_and_explained_in_the_legend(drawn, eviden
     assert legend["\u26a01"] == "Nickell bias (15 links)"
     assert legend["\u26a02"] == "short panel (1 link)"
     assert legend["\u26a03"] == "driver lags chosen by BIC on the same data (1 link)"
-    assert "see the report or the console" in legend["\u26a0n"]
+    assert "read it in the report or the console" in legend["\u26a0n"]
     assert [n for n, _, _ in m.caveats] == [1, 2, 3]
     for lk in evidence["links"]:
         e = edges[f"{lk['from']} -> {lk['to']}"]

@@ -311,7 +311,7 @@ _SAMPLES = {
     "fragile": "\u2501\u2501\u2501\u25b6",
 }
 #: what a caveat mark means (the legend adds the caveat's short name and the links it is on)
-CAVEAT_LEGEND = "see the report or the console (`bsc validate`); hover the arrow for the full text"
+CAVEAT_LEGEND = "read it in the report or the console (bsc validate), or hover over the arrow"
 
 
 def _legend(used: list[str], show_status: bool, show_direction: bool, has_evidence: bool,
@@ -340,7 +340,7 @@ def _legend(used: list[str], show_status: bool, show_direction: bool, has_eviden
             "tested (lag 1 = one period earlier, lags 1\u20132 = one and two periods earlier); line width "
             "grows with |standardized effect|")
     if "caveat" in used:
-        row("\u26a0n", "\u26a0n", f"caveat n on the link \u2014 {CAVEAT_LEGEND}")
+        row("\u26a0n", "\u26a0n", f"caveat n on this link: {CAVEAT_LEGEND}")
         for key, n in caveats.ids.items():
             row(f"\u26a0{n}", f"\u26a0{n}", f"{key} ({fmt_count(len(caveats.links[key]), 'link')})")
     if show_status:

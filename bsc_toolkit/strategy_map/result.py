@@ -76,7 +76,7 @@ def run_dot(source: str, fmt: str, *, dpi: int | None = None, dot: str | None = 
     return proc.stdout
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class StrategyMap:
     """A drawn strategy map.
 
@@ -196,6 +196,10 @@ class StrategyMap:
 
     def __str__(self) -> str:
         return self.summary
+
+    def __repr__(self) -> str:
+        """A short text form (the DOT source is in ``.source``), also what plain-text exports show."""
+        return f"<StrategyMap: {self.summary.splitlines()[0][len('Strategy map of '):]}>"
 
     def to_frame(self):
         """One row per drawn edge: kind, from, to, their objectives, verdict, effect, lags, robustness

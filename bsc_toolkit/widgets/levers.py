@@ -275,7 +275,7 @@ class LeverView:
                             top=1 - 0.7 / fig.get_figheight(), wspace=0.42, hspace=0.62)
         return fig
 
-    def png(self, dpi: int = 80) -> bytes:
+    def png(self, dpi: int = 96) -> bytes:
         """The figure as PNG bytes (for the widget's HTML and for files)."""
         import io
 
