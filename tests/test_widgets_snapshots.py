@@ -3,8 +3,8 @@
 * every widget's output mimebundle holds, next to the widget view, a ``text/html`` snapshot
   (class ``bsc-widget-snapshot``) of what the widget shows *now*, a PNG of the figure when
   there is one and a readable ``text/plain`` line instead of ``VBox(children=(...``;
-* ``jupyter nbconvert --to html`` of an executed notebook without saved widget state (what
-  JupyterLab saves by default) shows the snapshots and no widget repr;
+* (``nbconvert`` exports of notebooks saved by JupyterLab: tests/test_jupyterlab_browser.py and
+  tests/test_notebooks_text.py;)
 * switching the lever sends the change slider's range and value to the browser in one
   message, at the new lever's 1-SD default;
 * :func:`bsc_toolkit.widgets.readable` writes table numbers with the shared formatter.
@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import base64
 import doctest
-import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -132,38 +129,3 @@ def test_doctests_of_the_widget_and_map_helpers():
     for mod in (_snapshot, tables, overlay):
         res = doctest.testmod(mod)
         assert res.failed == 0 and res.attempted > 0, mod.__name__
-
-
-def test_nbconvert_html_shows_snapshots_not_widget_reprs(tmp_path):
-    """Executed without saving widget state (JupyterLab's default), exported to HTML."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    cells = [
-        "from bsc_toolkit.evidence import validate\n"
-        "from bsc_toolkit.history import simulate_history\n"
-        "from bsc_toolkit.scorecard import load_example\n"
-        "from bsc_toolkit.widgets import lever_sliders, link_explorer\n"
-        "sc = load_example('retail')\n"
-        "sim = simulate_history(sc, n_units=6, n_periods=10, seed=1)\n"
-        "ev = validate(sc, sim.history, transform='none', drivers=False, chains=False, discovery=False)",
-        "link_explorer(ev, sim.history, max_lag=1)",
-        "lever_sliders(ev, sim.history, sc, draws=50)",
-    ]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=False).execute()
-    assert "widgets" not in nb.metadata
-    path = tmp_path / "w.ipynb"
-    nbformat.write(nb, path)
-    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", str(path)], check=True,
-                   capture_output=True, timeout=120)
-    html = (tmp_path / "w.html").read_text(encoding="utf-8")
-    assert html.count('class="bsc-widget-snapshot"') == 2
-    assert 'data-widget="link_explorer"' in html and 'data-widget="lever_sliders"' in html
-    assert html.count("data:image/png;base64,") >= 2
-    assert "VBox(children" not in html and "SnapshotVBox(" not in html
-    # the stored notebook keeps the live widget view for JupyterLab next to the snapshot
-    outs = [o for c in json.loads(path.read_text())["cells"] for o in c.get("outputs", [])
-            if VIEW in o.get("data", {})]
-    assert len(outs) == 2 and all("text/html" in o["data"] for o in outs)

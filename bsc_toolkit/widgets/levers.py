@@ -88,8 +88,10 @@ def lever_range(history: Any, kpi: str) -> dict[str, float]:
     """Slider range for a change in ``kpi``, in its own units, from the data's standard deviation.
 
     The default change is one standard deviation of the KPI (over all units and
-    periods), the range +-3 standard deviations, the step 1/20 of one, all rounded
-    to two significant digits.
+    periods) rounded to two significant digits; the step is 1/20 of that default and the
+    range three defaults either way (about +-3 standard deviations). So the default, the
+    ends and every value the arrow keys or a mouse click reach lie on one grid of steps:
+    keyboard and mouse land on the same values, and the default is one of them.
 
     Parameters
     ----------
@@ -114,6 +116,8 @@ def lever_range(history: Any, kpi: str) -> dict[str, float]:
     >>> r = lever_range(sim.history, "training_hours")
     >>> r["min"] == -r["max"] and r["value"] > 0
     True
+    >>> round((r["value"] - r["min"]) / r["step"], 9).is_integer()  # the default is on the grid
+    True
     """
     import numpy as np
 
@@ -127,8 +131,8 @@ def lever_range(history: Any, kpi: str) -> dict[str, float]:
         mean = float(np.nanmean(col)) if np.isfinite(col).any() else 0.0
         sd = abs(mean) * 0.1 if mean else 1.0
     value = _nice(sd)
-    step = _nice(sd / 20) or value / 20
-    top = _nice(3 * sd)
+    step = float(f"{value / 20:.6g}")
+    top = float(f"{3 * value:.6g}")
     return {"sd": sd, "value": value, "min": -top, "max": top, "step": step}
 
 
@@ -481,6 +485,8 @@ def lever_sliders(
                       description="horizon", continuous_update=False, style=style, layout=W.Layout(width="34em"))
     result = W.HTML()
     result.add_class("bsc-lever-result")
+    for w, name in ((dd, "kpi"), (change, "change"), (kind, "kind"), (hor, "horizon")):
+        w.add_class(f"bsc-lever-{name}")  # stable hooks for styling and browser tests
     state = {"busy": False}
 
     def view() -> LeverView:

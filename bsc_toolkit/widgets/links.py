@@ -250,6 +250,7 @@ def link_explorer(evidence: Any, history: Any, *, max_lag: int | None = None) ->
     if not names:
         raise DataError(f"the evidence for '{ev.scorecard}' has no links to explore")
     dd = W.Dropdown(options=names, value=names[0], description="link")
+    dd.add_class("bsc-link-choice")
     result = W.HTML()
     result.add_class("bsc-link-result")
 

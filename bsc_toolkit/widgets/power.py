@@ -102,7 +102,7 @@ class PowerResult:
             f"Estimated {what}: {fmt_share(self.power)} (95% CI {fmt_share(self.ci_low)} to "
             f"{fmt_share(self.ci_high)})\n"
             f"effect {fmt_num(self.effect, sign=True)} SD at lag 1, {kind} x {self.n_periods} periods, "
-            f"persistence {fmt_num(self.persistence)}, alpha {fmt_num(self.alpha)}, {self.n_sims:,} simulations "
+            f"persistence {self.persistence:g}, alpha {self.alpha:g}, {self.n_sims:,} simulations "
             f"(transform {self.transform})\nverdicts: {c}"
         )
 
@@ -258,6 +258,8 @@ def power_simulator(
                           continuous_update=False)
     out = W.HTML(layout=W.Layout(min_height="5em"))
     out.add_class("bsc-power-result")
+    for w, name in ((eff, "effect"), (units, "units"), (periods, "periods")):
+        w.add_class(f"bsc-power-{name}")
 
     def update(_: Any = None) -> None:
         r = estimate_power(eff.value, units.value, periods.value, n_sims=n_sims, seed=seed)
