@@ -198,3 +198,27 @@ def test_nbval_fails_a_wrong_solution(tmp_path):
     r = _run_nbval(tmp_path)
     assert r.returncode != 0 and "1 failed" in r.stdout, r.stdout[-2000:]
     assert "'a' is not right. Hint:" in r.stdout  # nbval's diff shows the new output
+
+
+@pytest.mark.slow
+def test_course_renders_as_handouts_with_quarto(tmp_path):
+    """The teacher's page's commands: a handout website of the student lessons and a PDF per lesson."""
+    quarto = shutil.which("quarto")
+    if quarto is None:
+        reason = "the Quarto CLI is not on PATH (see ../shared/tools/quarto/README or quarto.org)"
+        print(f"SKIP: {reason}")
+        pytest.skip(reason)
+    course = tmp_path / "course"
+    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns("_handouts", ".quarto"))
+    r = subprocess.run([quarto, "render"], cwd=course, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    pages = sorted(p.name for p in (course / "_handouts").glob("c*.html"))
+    assert pages == [p.with_suffix(".html").name for p in STUDENTS]
+    assert not (course / "_handouts" / "solutions").exists()  # the solutions stay with the teacher
+    page = (course / "_handouts" / "c1_perspectives_and_chains.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", "", page)  # code is highlighted span by span
+    assert "answer_1 = ..." in text and "not answered yet" in text and "<svg" in page
+    r = subprocess.run([quarto, "render", "c4_designing_a_good_scorecard.ipynb", "--to", "typst"], cwd=course,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (course / "_handouts" / "c4_designing_a_good_scorecard.pdf").read_bytes()[:5] == b"%PDF-"
