@@ -110,6 +110,8 @@ def _write(nb: Any, path: Path) -> None:
     import nbformat
 
     nb.metadata.pop("widgets", None)  # no widget state: the snapshots in the outputs are what exports show
+    for cell in nb.cells:  # no per-cell timestamps: a rebuild changes only what the code prints
+        cell.metadata.pop("execution", None)
     nbformat.validate(nb)
     tmp = path.with_suffix(".ipynb.tmp")
     nbformat.write(nb, tmp)
@@ -128,7 +130,7 @@ def execute(path: Path, timeout: int = 600) -> float:
     t0 = time.perf_counter()
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}},
-                            store_widget_state=False)
+                            store_widget_state=False, record_timing=False)
     with llm_environment(path) as env:
         client.execute(**({"env": {**os.environ, **env}} if env else {}))
     seconds = time.perf_counter() - t0

@@ -42,6 +42,14 @@ def _tagged(nb: dict, tag: str) -> list[dict]:
     return [c for c in nb["cells"] if tag in c.get("metadata", {}).get("tags", [])]
 
 
+def _paired(solved: Path, tag: str) -> tuple[dict, dict, list[tuple[dict, dict]]]:
+    """Both versions of a lesson and their cells with ``tag``, side by side (at least one, as many in each)."""
+    sol, stu = _nb(solved), _nb(COURSE / solved.name)
+    a, b = _tagged(sol, tag), _tagged(stu, tag)
+    assert a and len(a) == len(b), f"{solved.name}: {len(a)} solved and {len(b)} student cells tagged {tag}"
+    return sol, stu, list(zip(a, b, strict=True))
+
+
 def _text(cell: dict) -> str:
     return "".join("".join(o.get("text", "")) for o in cell.get("outputs", []) if o["output_type"] == "stream")
 
@@ -80,10 +88,8 @@ def test_student_version_is_generated_from_the_solution(solved):
 
 @pytest.mark.parametrize("solved", SOLUTIONS, ids=lambda p: p.stem)
 def test_every_exercise_is_blank_for_students_and_solved_in_the_solution(solved):
-    sol, stu = _nb(solved), _nb(COURSE / solved.name)
-    ex_sol, ex_stu = _tagged(sol, "exercise"), _tagged(stu, "exercise")
-    assert ex_sol and len(ex_sol) == len(ex_stu)
-    for a, b in zip(ex_sol, ex_stu, strict=True):
+    sol, stu, pairs = _paired(solved, "exercise")
+    for a, b in pairs:
         names_sol = re.findall(r"^\s*(answer\w*)\s*=\s*(.+?)\s*(?:#.*)?$", _src(a), re.M)
         names_stu = re.findall(r"^\s*(answer\w*)\s*=\s*(.+?)\s*(?:#.*)?$", _src(b), re.M)
         assert names_sol and [n for n, _ in names_sol] == [n for n, _ in names_stu]
@@ -100,10 +106,8 @@ def test_every_exercise_is_blank_for_students_and_solved_in_the_solution(solved)
 
 @pytest.mark.parametrize("solved", SOLUTIONS, ids=lambda p: p.stem)
 def test_check_cells_say_not_answered_for_students_and_correct_in_solutions(solved):
-    sol, stu = _nb(solved), _nb(COURSE / solved.name)
-    checks_sol, checks_stu = _tagged(sol, "check"), _tagged(stu, "check")
-    assert checks_sol and len(checks_sol) == len(checks_stu)
-    for cs, ct in zip(checks_sol, checks_stu, strict=True):
+    sol, stu, pairs = _paired(solved, "check")
+    for cs, ct in pairs:
         questions = [q for q, _ in CHECK.findall(_src(cs))]
         assert questions
         out_sol, out_stu = _text(cs), _text(ct)
