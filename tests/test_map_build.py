@@ -131,8 +131,11 @@ def test_edge_attributes_follow_verdicts(retail, sample_evidence, retail_ev_layo
         checked.add(lk["verdict"])
         if lk["verdict"] == "supported":
             assert float(e["penwidth"]) > 2.5  # |standardized| 0.3-0.64 in the sample
-            est = lk["long_run"]["estimate"]
-            assert f"{est:+.2f} (L{','.join(map(str, lk['method']['lags']))})" in e["label"]
+            est, lags = lk["long_run"]["estimate"], lk["method"]["lags"]
+            # three significant figures (trailing zeros kept); lags in words, never "L1" (an objective id)
+            lag = f"lag {lags[0]}" if len(lags) == 1 else f"lags {lags[0]}\u2013{lags[-1]}"
+            assert f"{est:+#.3g} ({lag})" in e["label"], e["label"]
+            assert "(L" not in e["label"]
         if lk["verdict"] == "not_supported":
             assert float(e["penwidth"]) == 1.0 and "n.s." in e["label"]
         if lk["verdict"] == "contradicted":
@@ -151,15 +154,15 @@ def test_candidate_and_reverse_suggestions(retail_ev_layout, retail_ev_map):
     c = cand[0]
     assert (c["tail_name"], c["head_name"]) == ("o_C1", "o_F2")  # nps (in C1) -> gross_margin (F2)
     assert c["style"] == "dashed" and c["constraint"] == "false"
-    assert "candidate?" in c["label"] and "+0.20 (L1)" in c["label"]
+    assert "candidate?" in c["label"] and "+0.200 (lag 1)" in c["label"]
     assert "Net Promoter Score" in c["label"]  # nps is not C1's primary KPI: named
     rev = [e for e in edges if e.get("dir") == "both"]
     assert len(rev) == 1
     r = rev[0]
     assert (r["tail_name"], r["head_name"]) == ("o_C1", "o_F1")
     assert "reverse?" in r["label"] and r["arrowtail"] == EDGE_STYLES["reverse"].arrowhead
-    assert "candidate link found in the data" in retail_ev_map.source  # legend rows
-    assert "reverse direction stronger" in retail_ev_map.source
+    assert "a link found in the data" in retail_ev_map.source  # legend rows
+    assert "reverse direction is stronger" in retail_ev_map.source
     df = retail_ev_map.to_frame()
     assert len(df) == 17 and df["reverse_flag"].sum() == 1
     assert set(df.loc[df.kind == "link", "verdict"]) == {
@@ -197,7 +200,7 @@ def test_links_missing_from_evidence_are_untested(retail, sample_evidence):
         warnings.simplefilter("error")
         m = strategy_map(retail, ev)
     assert m.verdicts["untested"] == 13
-    assert "untested: not in the evidence file" in m.source
+    assert any(meaning.startswith("untested (light grey, dotted") for _, meaning in m.legend)
 
 
 def test_evidence_from_path_object_and_dict_agree(retail, sample_evidence, sample_evidence_path):

@@ -16,7 +16,7 @@ def test_cli_renders_svg_with_evidence(tmp_path, sample_evidence_path, capsys):
     rc = main(["map", "retail", "--evidence", str(sample_evidence_path), "-o", str(out)])
     assert rc == 0
     text = out.read_text()
-    assert text.startswith("<?xml") and "+0.50 (L1)" in text
+    assert text.startswith("<?xml") and "+0.495 (lag 1)" in text
     assert "11 objectives, 16 links, 1 candidate link" in capsys.readouterr().out
 
 

@@ -114,8 +114,12 @@ def test_lever_range_is_one_standard_deviation(branch):
     sd = float(np.nanstd(sim.history.data["w"].to_numpy(dtype=float)))
     r = lever_range(sim.history, "w")
     assert_allclose(r["sd"], sd)
-    assert r["value"] == float(f"{sd:.2g}") and r["max"] == float(f"{3 * sd:.2g}") == -r["min"]
-    assert 0 < r["step"] < r["value"]
+    assert r["value"] == float(f"{sd:.2g}")  # one SD, two significant digits
+    assert_allclose([r["step"], r["max"], -r["min"]], [r["value"] / 20, 3 * r["value"], 3 * r["value"]])
+    # one grid for keyboard (arrow keys step from the value) and mouse (clicks snap from the minimum)
+    for x in (r["value"], r["max"], 0.0):
+        k = (x - r["min"]) / r["step"]
+        assert abs(k - round(k)) < 1e-9, (x, k)
     with pytest.raises(DataError, match="KPI 'sales' is not a column of the KPI history.*columns: .*w"):
         lever_range(sim.history, "sales")
 
@@ -155,7 +159,7 @@ def test_lever_sliders_recompute_on_every_control(branch):
     after_lever = w.result.value
     assert after_lever == first  # back to the same settings: the same (seeded) picture
     w.change.value = -r["value"]
-    assert w.result.value != after_lever and f"x {-r['value']:+.4g} hours" in w.result.value
+    assert w.result.value != after_lever and f"x {-r['value']:+#.3g} hours" in w.result.value
     w.kind.value = "pulse"
     assert "for one period (pulse)" in w.result.value
     w.horizon.value = 12

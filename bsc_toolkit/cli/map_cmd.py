@@ -20,7 +20,9 @@ what the data said, with colour AND line style so it reads in greyscale too:
   no verdict      grey dotted, circle head (insufficient data)
   candidate       green dashed: a link found in the data but not hypothesised
   reverse?        diamond tail: the reverse direction is stronger
-Labels give the long-run effect and the lags tested, e.g. "+0.42 (L1)".
+  fragile         lighter line and "fragile": the verdict changes across specifications
+Labels give the long-run effect and the lags tested, e.g. "+0.420 (lag 1)";
+a numbered mark such as "\u26a01" flags a caveat (read it in the report or console).
 A legend explains every mark that appears.
 
 The output format follows the extension of -o: .svg .png .pdf or .dot (the

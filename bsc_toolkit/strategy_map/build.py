@@ -20,16 +20,27 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from .._format import fmt_count, fmt_num, fmt_p, fmt_share, fmt_value
 from ..errors import ScorecardError
 from ..scorecard.model import KPI, PERSPECTIVE_ORDER, Link, Objective, Perspective, Scorecard
 from ._escape import dot_quote, html_text, wrap_html
-from .overlay import EDGE_STYLES, LinkEvidence, Overlay, build_overlay, effect_label, pen_width
+from .overlay import (
+    EDGE_STYLES,
+    LinkEvidence,
+    Overlay,
+    build_overlay,
+    caveat_key,
+    effect_label,
+    lighter,
+    pen_width,
+)
 from .result import StrategyMap
 
 __all__ = ["LANE_COLOURS", "strategy_map"]
 
 FONT = "Helvetica,Arial,sans-serif"
 WRAP = 22
+LEGEND_WRAP = 64
 
 #: lane fill and border per perspective (light tints, readable in greyscale)
 LANE_COLOURS: dict[Perspective, tuple[str, str]] = {
@@ -44,25 +55,12 @@ STATUS_GLYPH = {"green": ("G", "#ffffff"), "amber": ("A", "#000000"), "red": ("R
                 "no_data": ("\u2013", "#000000")}
 
 
-def _fmt(v: float | None) -> str:
-    if v is None:
-        return ""
-    return f"{v:,.4g}" if abs(v) < 1e5 else f"{v:,.0f}"
-
-
-def _with_unit(v: float | None, unit: str) -> str:
-    s = _fmt(v)
-    if not unit:
-        return s
-    return f"{s}{unit}" if unit in {"%", "pp", "\u2030"} else f"{s} {unit}"
-
-
 def _kpi_value_line(k: KPI) -> str:
     parts = []
     if k.actual is not None:
-        parts.append(_with_unit(k.actual, k.unit) if k.target is None else _fmt(k.actual))
+        parts.append(fmt_value(k.actual, k.unit) if k.target is None else fmt_num(k.actual))
     if k.target is not None:
-        parts.append(("target " if k.actual is None else "/ target ") + _with_unit(k.target, k.unit))
+        parts.append(("target " if k.actual is None else "/ target ") + fmt_value(k.target, k.unit))
     if k.direction:
         parts.append("\u2191" if k.direction == "up" else "\u2193")
     return " ".join(parts)
@@ -170,7 +168,47 @@ def _edge_label(lines: list[tuple[str, str]]) -> Html | None:
     return Html(f"<{body}>")
 
 
-def _link_edge(sc: Scorecard, lk: Link, le: LinkEvidence | None, has_evidence: bool) -> tuple[str, set[str]]:
+class _Caveats:
+    """Numbers the kinds of caveat met on the map's links: \u26a01, \u26a02, ... in order of appearance."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.links: dict[str, list[str]] = {}
+
+    def mark(self, link: str, caveats: tuple[str, ...]) -> str:
+        """``\u26a01,2`` for a link's caveats (empty when it has none)."""
+        nums = []
+        for c in caveats:
+            key = caveat_key(c)
+            n = self.ids.setdefault(key, len(self.ids) + 1)
+            if link not in self.links.setdefault(key, []):
+                self.links[key].append(link)
+            if n not in nums:
+                nums.append(n)
+        return ("\u26a0" + ",".join(map(str, sorted(nums)))) if nums else ""
+
+
+def _robustness_tip(rob: Mapping[str, Any] | None) -> str | None:
+    if not rob or rob.get("label") not in ("robust", "fragile"):
+        return None
+    n = rob.get("n_specs")
+    counts = rob.get("verdict_counts") or {}
+    parts = [f"robustness: {rob['label']}"]
+    if isinstance(n, int) and n > 0:
+        parts.append(f"{fmt_share(rob.get('agree_share'))} of {fmt_count(n, 'specification')} agree")
+    if counts:
+        parts.append("(" + ", ".join(f"{str(k).replace('_', ' ')} {v}" for k, v in counts.items()) + ")")
+    return " ".join(parts)
+
+
+def _no_verdict_text(reason: str) -> str:
+    """``no verdict: too few periods for the lags`` from an insufficient-data reason."""
+    key = caveat_key(reason) if reason else ""
+    return f"no verdict: {key}" if key else "no verdict"
+
+
+def _link_edge(sc: Scorecard, lk: Link, le: LinkEvidence | None, has_evidence: bool,
+               caveats: _Caveats) -> tuple[str, set[str]]:
     """One DOT edge statement for a scorecard link and the legend keys it uses."""
     src = sc.objective_of(lk.source)
     dst = sc.objective_of(lk.target)
@@ -182,14 +220,31 @@ def _link_edge(sc: Scorecard, lk: Link, le: LinkEvidence | None, has_evidence: b
     if m_from or m_to:
         lines.append((f"{m_from or src.id} \u2192 {m_to or dst.id}", "#555555"))
     penwidth = 1.2
+    colour = style.colour
     tooltip = [f"{lk.source} \u2192 {lk.target} (expected {lk.sign})"]
     if le is not None:
         eff = effect_label(le.estimate, le.lags)
+        mark = caveats.mark(f"{lk.source} \u2192 {lk.target}", le.caveats)
+        fragile = le.fragile and kind in ("supported", "contradicted", "not_supported")
         if kind in ("supported", "contradicted", "not_supported"):
             penwidth = pen_width(le.standardized) if kind != "not_supported" else 1.0
-        if kind in ("supported", "contradicted", "not_supported"):  # dotted styles speak for themselves
-            lines.append((" ".join(x for x in (style.tag, eff) if x), style.colour))
+            words = [style.tag, eff, "fragile" if fragile else "", mark]
+            lines.append((" ".join(x for x in words if x), style.colour))
+        elif kind == "insufficient_data":  # dotted, circle head; the label says why
+            lines.append((" ".join(x for x in (_no_verdict_text(le.reason), mark) if x), style.colour))
+        elif mark:
+            lines.append((mark, style.colour))
+        if fragile:
+            colour = lighter(style.colour)
+            used.add("fragile")
+        if mark:
+            used.add("caveat")
         tooltip.append(f"{kind.replace('_', ' ')}: {le.reason}" if le.reason else kind.replace("_", " "))
+        rob = _robustness_tip(le.robustness)
+        if rob:
+            tooltip.append(rob)
+        for c in le.caveats:
+            tooltip.append(f"\u26a0{caveats.ids[caveat_key(c)]} {c}")
     if lk.rationale:
         tooltip.append(lk.rationale)
     extra: dict[str, Any] = {}
@@ -201,7 +256,7 @@ def _link_edge(sc: Scorecard, lk: Link, le: LinkEvidence | None, has_evidence: b
         extra = {"dir": "both", "arrowtail": rs.arrowhead}
         tooltip.append(str(le.reverse.get("note") or "reverse direction stronger"))
     attrs = _attrs(
-        color=style.colour, style=style.style, arrowhead=style.arrowhead, penwidth=penwidth,
+        color=colour, style=style.style, arrowhead=style.arrowhead, penwidth=penwidth,
         label=_edge_label(lines), tooltip="\n".join(tooltip), **extra,
     )
     return f"  {_node_id('o_', src.id)} -> {_node_id('o_', dst.id)} {attrs};", used
@@ -235,49 +290,78 @@ def _candidate_edge(sc: Scorecard, s: Mapping[str, Any]) -> str:
     lines.append((f"{st.tag} {eff}".strip(), st.colour))
     tip = f"candidate {fk.id} \u2192 {tk.id}: {s.get('note') or 'exploratory: not hypothesised in the map'}"
     if s.get("q_value") is not None:
-        tip += f" (q = {s['q_value']})"
+        q = fmt_p(s["q_value"])
+        tip += f" (q {q})" if q.startswith("<") else f" (q = {q})"
     attrs = _attrs(color=st.colour, style=st.style, arrowhead=st.arrowhead, penwidth=1.2,
                    label=_edge_label(lines), tooltip=tip, constraint="false")
     return f"  {_node_id('o_', fo.id)} -> {_node_id('o_', to.id)} {attrs};"
 
 
-def _legend(used: list[str], show_status: bool, show_direction: bool, has_evidence: bool) -> Html:
-    """An HTML-table node explaining every mark that appears in the map."""
-    samples = {
-        "hypothesis": "\u2500\u2500\u2500\u25b6",
-        "supported": "\u2501\u2501\u2501\u25b6",
-        "contradicted": "\u2501\u2501\u2501\u2503",
-        "not_supported": "\u2500\u2500\u2500\u25b7",
-        "insufficient_data": "\u2508\u2508\u2508\u25cb",
-        "untested": "\u2508\u2508\u2508\u2508",
-        "candidate": "\u254c\u254c\u254c\u276f",
-        "reverse": "\u25c6\u2500\u2500\u25b6",
-        "supports": "\u254c\u254c\u254c\u25b7",
-    }
-    rows = ['<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Legend</B></TD></TR>']
+#: line samples drawn in the legend, per kind of arrow or mark
+_SAMPLES = {
+    "hypothesis": "\u2500\u2500\u2500\u25b6",
+    "supported": "\u2501\u2501\u2501\u25b6",
+    "contradicted": "\u2501\u2501\u2501\u2503",
+    "not_supported": "\u2500\u2500\u2500\u25b7",
+    "insufficient_data": "\u2508\u2508\u2508\u25cb",
+    "untested": "\u2508\u2508\u2508\u2508",
+    "candidate": "\u254c\u254c\u254c\u276f",
+    "reverse": "\u25c6\u2500\u2500\u25b6",
+    "supports": "\u254c\u254c\u254c\u25b7",
+    "fragile": "\u2501\u2501\u2501\u25b6",
+}
+#: what a caveat mark means (the legend adds the caveat's short name and the links it is on)
+CAVEAT_LEGEND = "read it in the report or the console (bsc validate), or hover over the arrow"
+
+
+def _legend(used: list[str], show_status: bool, show_direction: bool, has_evidence: bool,
+            caveats: _Caveats) -> tuple[Html, tuple[tuple[str, str], ...]]:
+    """An HTML-table node explaining every mark that appears in the map, and the same rows as text.
+
+    The text rows are ``(mark, meaning)`` pairs (:attr:`StrategyMap.legend`): prose about the
+    map can be generated from them or checked against them.
+    """
+    html: list[str] = ['<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Legend</B></TD></TR>']
+    text: list[tuple[str, str]] = []
+
+    def row(sample_html: str, sample: str, meaning: str) -> None:
+        html.append(f'<TR><TD ALIGN="LEFT" VALIGN="TOP">{sample_html}</TD>'
+                    f'<TD ALIGN="LEFT" BALIGN="LEFT">{wrap_html(meaning, LEGEND_WRAP, max_lines=6)}</TD></TR>')
+        text.append((sample, meaning))
+
     for key in used:
+        if key == "caveat":
+            continue
         st = EDGE_STYLES[key]
-        rows.append(f'<TR><TD ALIGN="LEFT"><FONT COLOR="{st.colour}">{samples[key]}</FONT></TD>'
-                    f'<TD ALIGN="LEFT">{html_text(st.legend)}</TD></TR>')
+        row(f'<FONT COLOR="{st.colour}">{_SAMPLES[key]}</FONT>', _SAMPLES[key], st.legend)
     if has_evidence:
-        rows.append('<TR><TD ALIGN="LEFT">+0.42 (L1)</TD><TD ALIGN="LEFT">long-run effect of the driver '
-                    "on the outcome (lags tested); line width grows with |standardized effect|</TD></TR>")
+        sample = effect_label(0.42, (1,))
+        row(html_text(sample), sample, "long-run effect of the driver on the outcome and the driver lags "
+            "tested (lag 1 = one period earlier, lags 1\u20132 = one and two periods earlier); line width "
+            "grows with |standardized effect|")
+    if "caveat" in used:
+        row("\u26a0n", "\u26a0n", f"caveat n on this link: {CAVEAT_LEGEND}")
+        for key, n in caveats.ids.items():
+            row(f"\u26a0{n}", f"\u26a0{n}", f"{key} ({fmt_count(len(caveats.links[key]), 'link')})")
     if show_status:
         from ..scorecard.scoring import STATUS_COLOURS
 
+        labels = (("green", "on target"), ("amber", "watch"), ("red", "off target"), ("no_data", "no score"))
         cells = "".join(
             f'<TD BGCOLOR="{STATUS_COLOURS[s]}" WIDTH="11"><FONT POINT-SIZE="7" COLOR="{STATUS_GLYPH[s][1]}">'
             f"{STATUS_GLYPH[s][0]}</FONT></TD><TD ALIGN=\"LEFT\">{label}</TD>"
-            for s, label in (("green", "on target"), ("amber", "watch"), ("red", "off target"),
-                             ("no_data", "no score"))
+            for s, label in labels
         )
-        rows.append('<TR><TD ALIGN="LEFT">KPI status</TD><TD ALIGN="LEFT"><TABLE BORDER="0" '
+        html.append('<TR><TD ALIGN="LEFT">KPI status</TD><TD ALIGN="LEFT"><TABLE BORDER="0" '
                     f'CELLSPACING="2" CELLPADDING="1"><TR>{cells}</TR></TABLE></TD></TR>')
+        text.append((" / ".join(STATUS_GLYPH[s][0] for s, _ in labels),
+                     "KPI status badge: " + ", ".join(f"{STATUS_GLYPH[s][0]} {label} ({s.replace('_', ' ')})"
+                                                      for s, label in labels)))
     if show_direction:
-        rows.append('<TR><TD ALIGN="LEFT">\u2191 / \u2193</TD><TD ALIGN="LEFT">higher / lower is better; '
-                    "actual / target</TD></TR>")
-    return Html('<<TABLE BORDER="1" COLOR="#bbbbbb" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
-            'BGCOLOR="#ffffff">' + "".join(rows) + "</TABLE>>")
+        row("\u2191 / \u2193", "\u2191 / \u2193", "higher / lower is better; actual / target")
+    table = Html('<<TABLE BORDER="1" COLOR="#bbbbbb" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
+                 'BGCOLOR="#ffffff">' + "".join(html) + "</TABLE>>")
+    return table, tuple(text)
 
 
 def _load_parent(parent: Any) -> Scorecard:
@@ -446,15 +530,16 @@ def strategy_map(
             out.append(f"  {_node_id('lane_', p.value)} -> {end} [style=invis];")
 
     used: list[str] = []
+    caveats = _Caveats()
 
     def use(keys: set[str] | list[str]) -> None:
-        for k in EDGE_STYLES:
+        for k in [*EDGE_STYLES, "caveat"]:
             if k in keys and k not in used:
                 used.append(k)
 
     for lk in sc.links:
         le = overlay.links.get(lk.key) if overlay else None
-        line, keys = _link_edge(sc, lk, le, has_ev)
+        line, keys = _link_edge(sc, lk, le, has_ev, caveats)
         out.append(line)
         use(keys)
     if overlay:
@@ -464,15 +549,16 @@ def strategy_map(
     if supports_edges:
         out.extend(supports_edges)
         use({"supports"})
-    used = [k for k in EDGE_STYLES if k in used]  # legend in a fixed order
+    used = [k for k in [*EDGE_STYLES, "caveat"] if k in used]  # legend in a fixed order
 
     show_status = show_kpis and bool(stat)
     show_dir = show_kpis and any(k.direction for k in sc.kpis)
+    legend: tuple[tuple[str, str], ...] = ()
     if used or show_status:
         out.append(f"  subgraph {dot_quote('cluster_legend')} {{")
         out.append("    " + _attrs(label="", style="invis").replace("[", "graph [", 1) + ";")
-        out.append("    \"legend\" " + _attrs(shape="plaintext", style="", margin=0,
-                                               label=_legend(used, show_status, show_dir, has_ev)) + ";")
+        legend_html, legend = _legend(used, show_status, show_dir, has_ev, caveats)
+        out.append("    \"legend\" " + _attrs(shape="plaintext", style="", margin=0, label=legend_html) + ";")
         out.append("  }")
         out.append(f"  \"legend\" -> {chain[0]} [style=invis];")
     out.append("}")
@@ -495,20 +581,25 @@ def strategy_map(
         n_implied=overlay.implied if overlay else 0,
         verdicts=counts,
         warnings=tuple(warn_list),
-        edges=tuple(_edge_rows(sc, overlay)),
+        edges=tuple(_edge_rows(sc, overlay, caveats)),
+        legend=legend,
+        caveats=tuple((n, key, tuple(caveats.links[key])) for key, n in caveats.ids.items()),
     )
 
 
-def _edge_rows(sc: Scorecard, overlay: Overlay | None) -> list[dict[str, Any]]:
+def _edge_rows(sc: Scorecard, overlay: Overlay | None, caveats: _Caveats) -> list[dict[str, Any]]:
     rows = []
     for lk in sc.links:
         le = overlay.links.get(lk.key) if overlay else None
+        rob = (le.robustness or {}).get("label") if le else None
         rows.append({
             "kind": "link", "from": lk.source, "to": lk.target,
             "from_objective": sc.objective_of(lk.source).id, "to_objective": sc.objective_of(lk.target).id,
             "verdict": (le.verdict if le else "untested") if overlay else None,
             "estimate": le.estimate if le else None, "standardized_effect": le.standardized if le else None,
             "lags": ",".join(map(str, le.lags)) if le else "", "reverse_flag": bool(le and le.reverse),
+            "robustness": rob if rob in ("robust", "fragile") else None,
+            "caveats": ",".join(map(str, sorted({caveats.ids[caveat_key(c)] for c in le.caveats}))) if le else "",
         })
     for s in overlay.candidates if overlay else []:
         rows.append({
@@ -516,5 +607,6 @@ def _edge_rows(sc: Scorecard, overlay: Overlay | None) -> list[dict[str, Any]]:
             "from_objective": sc.objective_of(s["from_kpi"]).id, "to_objective": sc.objective_of(s["to_kpi"]).id,
             "verdict": None, "estimate": _as_float(s.get("estimate")), "standardized_effect": None,
             "lags": ",".join(map(str, _lags_of(s.get("lag")))), "reverse_flag": False,
+            "robustness": None, "caveats": "",
         })
     return rows

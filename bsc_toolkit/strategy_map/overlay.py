@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._format import fmt_num
 from ..errors import DataError
 from ..evidence.results import map_explanation
 
-__all__ = ["EDGE_STYLES", "VERDICTS", "EdgeStyle", "LinkEvidence", "Overlay", "read_evidence"]
+__all__ = ["EDGE_STYLES", "VERDICTS", "EdgeStyle", "LinkEvidence", "Overlay", "caveat_key", "effect_label",
+           "lag_text", "lighter", "read_evidence"]
 
 #: verdicts an evidence link can have, plus "untested" (in the scorecard, not in the evidence)
 VERDICTS: tuple[str, ...] = ("supported", "contradicted", "not_supported", "insufficient_data", "untested")
@@ -45,24 +47,34 @@ class EdgeStyle:
 #: Okabe–Ito colours: blue #0072B2, vermillion #D55E00, bluish green #009E73,
 #: reddish purple #CC79A7, grey; each kind also has its own line style / arrowhead / tag
 EDGE_STYLES: dict[str, EdgeStyle] = {
-    "hypothesis": EdgeStyle("#4d4d4d", "solid", "normal", "hypothesised cause-and-effect link"),
+    "hypothesis": EdgeStyle("#4d4d4d", "solid", "normal",
+                            "hypothesised cause-and-effect link (dark grey, solid, filled head)"),
     "supported": EdgeStyle("#0072B2", "solid", "normal",
-                           "supported: expected sign, significant after FDR (thicker = larger effect)"),
+                           "supported (blue, solid, filled head): expected sign, significant after FDR; "
+                           "thicker = larger effect"),
     "contradicted": EdgeStyle("#D55E00", "solid", "tee",
-                              "contradicted: significant, opposite sign (bar head, \u2717)", "\u2717"),
+                              "contradicted (vermillion, bar head, \u2717): significant with the opposite sign",
+                              "\u2717"),
     "not_supported": EdgeStyle("#8c8c8c", "solid", "empty",
-                               "not supported: not significant after FDR (hollow head, n.s.)", "n.s."),
+                               "not supported (grey, thin, hollow head, n.s.): not significant after FDR",
+                               "n.s."),
     "insufficient_data": EdgeStyle("#8c8c8c", "dotted", "odot",
-                                   "insufficient data: no verdict (dotted, circle head)", "no verdict"),
-    "untested": EdgeStyle("#b3b3b3", "dotted", "none", "untested: not in the evidence file (dotted, no head)",
-                          "untested"),
+                                   "insufficient data (grey, dotted, circle head): no verdict; the label "
+                                   "says why", "no verdict"),
+    "untested": EdgeStyle("#b3b3b3", "dotted", "none",
+                          "untested (light grey, dotted, no head): not in the evidence file", "untested"),
     "candidate": EdgeStyle("#009E73", "dashed", "vee",
-                           "candidate link found in the data, not hypothesised (dashed, exploratory)",
-                           "candidate?"),
+                           "candidate? (green, dashed): a link found in the data, not hypothesised "
+                           "(exploratory)", "candidate?"),
     "reverse": EdgeStyle("#CC79A7", "solid", "diamond",
-                         "reverse direction stronger than hypothesised (\u21c4 reverse?, diamond tail)",
-                         "\u21c4 reverse?"),
-    "supports": EdgeStyle("#6b6b6b", "dashed", "empty", "supports an objective of the parent scorecard"),
+                         "\u21c4 reverse? (purple diamond tail): the reverse direction is stronger than the "
+                         "hypothesised one", "\u21c4 reverse?"),
+    "supports": EdgeStyle("#6b6b6b", "dashed", "empty",
+                          "supports an objective of the parent scorecard (grey, dashed, hollow head)"),
+    # marks added to a link's own style (not kinds of arrow): a fragile verdict
+    "fragile": EdgeStyle("#7fb8d8", "solid", "normal",
+                         "fragile (lighter line, \u2018fragile\u2019 in the label): the verdict changes "
+                         "across defensible specifications", "fragile"),
 }
 
 
@@ -77,6 +89,13 @@ class LinkEvidence:
     q_value: float | None = None
     reason: str = ""
     reverse: dict[str, Any] | None = None
+    caveats: tuple[str, ...] = ()
+    robustness: dict[str, Any] | None = None
+
+    @property
+    def fragile(self) -> bool:
+        """True when the evidence labels the verdict ``fragile`` across specifications."""
+        return bool(self.robustness) and self.robustness.get("label") == "fragile"
 
 
 @dataclass
@@ -221,6 +240,8 @@ def build_overlay(scorecard: Any, evidence: Any) -> Overlay:
             lags=lags_t,
             q_value=_num(raw.get("q_value")),
             reason=str(raw.get("reason") or ""),
+            caveats=_caveats(raw.get("caveats")),
+            robustness=dict(raw["robustness"]) if isinstance(raw.get("robustness"), Mapping) else None,
         )
     n_links = len(data.get("links", []))
     if n_links and not ov.links:
@@ -271,20 +292,77 @@ def build_overlay(scorecard: Any, evidence: Any) -> Overlay:
     return ov
 
 
+def lag_text(lags: tuple[int, ...] | list[int]) -> str:
+    """The driver lags in words that cannot be mistaken for objective ids (L1, L2, ...).
+
+    Examples
+    --------
+    >>> lag_text((1,)), lag_text((1, 2)), lag_text((0, 1, 2)), lag_text((1, 3)), lag_text(())
+    ('lag 1', 'lags 1\u20132', 'lags 0\u20132', 'lags 1, 3', '')
+    """
+    xs = sorted({int(x) for x in lags})
+    if not xs:
+        return ""
+    if len(xs) == 1:
+        return f"lag {xs[0]}"
+    if xs == list(range(xs[0], xs[-1] + 1)):
+        return f"lags {xs[0]}\u2013{xs[-1]}"
+    return "lags " + ", ".join(map(str, xs))
+
+
 def effect_label(estimate: float | None, lags: tuple[int, ...]) -> str:
-    """``+0.42 (L1)``, ``-0.31 (L0,1)``; an empty string without an estimate.
+    """``+0.421 (lag 1)``, ``-0.500 (lags 0\u20131)``: three significant figures; empty without an estimate.
 
     Examples
     --------
     >>> effect_label(0.4213, (1,))
-    '+0.42 (L1)'
+    '+0.421 (lag 1)'
     >>> effect_label(-0.5, (0, 1))
-    '-0.50 (L0,1)'
+    '-0.500 (lags 0\u20131)'
+    >>> effect_label(0.00012, ())
+    '+0.000120'
     """
     if estimate is None:
         return ""
-    lag = f" (L{','.join(str(x) for x in lags)})" if lags else ""
-    return f"{estimate:+.2f}{lag}"
+    lag = lag_text(lags)
+    return fmt_num(estimate, sign=True) + (f" ({lag})" if lag else "")
+
+
+def caveat_key(text: str) -> str:
+    """The short name of a caveat: the words before its first colon (or its first six words).
+
+    Examples
+    --------
+    >>> caveat_key("Nickell bias: with unit fixed effects and 11 usable periods ...")
+    'Nickell bias'
+    >>> caveat_key("the reverse direction is stronger than the hypothesised one and more")
+    'the reverse direction is stronger than…'
+    """
+    head = " ".join(str(text).split())
+    if ":" in head and len(head.split(":", 1)[0]) <= 60:
+        return head.split(":", 1)[0].strip()
+    words = head.split()
+    return " ".join(words[:6]) + ("\u2026" if len(words) > 6 else "")
+
+
+def lighter(colour: str, share: float = 0.5) -> str:
+    """``colour`` (``#rrggbb``) mixed with white: the pen of a fragile verdict.
+
+    Examples
+    --------
+    >>> lighter("#0072B2")
+    '#7fb8d8'
+    """
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{int(c + (255 - c) * share):02x}" for c in (r, g, b))
+
+
+def _caveats(raw: Any) -> tuple[str, ...]:
+    if isinstance(raw, str):
+        return (raw,) if raw.strip() else ()
+    if isinstance(raw, (list, tuple)):
+        return tuple(str(c) for c in raw if isinstance(c, str) and c.strip())
+    return ()
 
 
 def pen_width(standardized: float | None) -> float:

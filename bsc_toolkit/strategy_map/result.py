@@ -76,7 +76,7 @@ def run_dot(source: str, fmt: str, *, dpi: int | None = None, dot: str | None = 
     return proc.stdout
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class StrategyMap:
     """A drawn strategy map.
 
@@ -97,6 +97,11 @@ class StrategyMap:
         Evidence that could not be drawn, parent references that do not exist, ...
     edges : tuple of dict
         One row per drawn link (see :meth:`to_frame`).
+    legend : tuple of (str, str)
+        The legend as text: one ``(mark, meaning)`` row per mark that appears on the map,
+        in the legend's order (prose about the map can be generated from it).
+    caveats : tuple of (int, str, tuple of str)
+        The numbered caveat marks: ``(n, short name, links it is on)`` for each ``\u26a0n``.
     """
 
     source: str
@@ -108,6 +113,8 @@ class StrategyMap:
     verdicts: dict[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     edges: tuple[dict[str, Any], ...] = ()
+    legend: tuple[tuple[str, str], ...] = ()
+    caveats: tuple[tuple[int, str, tuple[str, ...]], ...] = ()
 
     @property
     def n_edges(self) -> int:
@@ -179,16 +186,26 @@ class StrategyMap:
         if self.verdicts:
             lines.append("Verdicts: " + ", ".join(f"{k.replace('_', ' ')} {v}"
                                                   for k, v in sorted(self.verdicts.items())))
+        fragile = [f"{e['from']} -> {e['to']}" for e in self.edges if e.get("robustness") == "fragile"]
+        if fragile:
+            lines.append("Fragile verdicts (they change across defensible specifications): " + ", ".join(fragile))
+        for n, key, links in self.caveats:
+            lines.append(f"\u26a0{n} caveat: {key} ({len(links)} link{'s' if len(links) != 1 else ''})")
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.summary
 
+    def __repr__(self) -> str:
+        """A short text form (the DOT source is in ``.source``), also what plain-text exports show."""
+        return f"<StrategyMap: {self.summary.splitlines()[0][len('Strategy map of '):]}>"
+
     def to_frame(self):
-        """One row per drawn edge: kind, from, to, their objectives, verdict, effect, lags."""
+        """One row per drawn edge: kind, from, to, their objectives, verdict, effect, lags, robustness
+        label and caveat marks (the numbers of the \u26a0 marks, e.g. ``"1,2"``)."""
         import pandas as pd
 
         cols = ["kind", "from", "to", "from_objective", "to_objective", "verdict", "estimate",
-                "standardized_effect", "lags", "reverse_flag"]
+                "standardized_effect", "lags", "reverse_flag", "robustness", "caveats"]
         return pd.DataFrame(list(self.edges), columns=cols)

@@ -17,6 +17,11 @@ widget                 pure function                   what it shows
 :func:`power_simulator` :func:`estimate_power`         "how many periods do I need?" by Monte Carlo
 =====================  ==============================  ===========================================
 
+Every widget's output also holds a static snapshot of its current result (the figure and
+table as HTML, the figure as PNG), so an exported notebook (``jupyter nbconvert --to html``,
+Quarto, a code host) shows the result without a kernel or saved widget state.
+:func:`readable` writes a DataFrame's numbers with the shared formatter for notebook tables.
+
 ``ipywidgets`` and ``matplotlib`` are imported only when a widget or figure is built;
 without ipywidgets a :class:`~bsc_toolkit.errors.MissingDependencyError` names the
 extra to install (``pip install 'bsc-toolkit[notebooks]'``).
@@ -34,10 +39,11 @@ from .dashboard import dashboard_report, status_dashboard
 from .levers import LeverView, lever_choices, lever_range, lever_sliders, lever_view
 from .links import LinkView, link_explorer, link_view
 from .power import PowerResult, estimate_power, power_curve, power_simulator
+from .tables import readable
 from .whatif import WhatIfResult, what_if, what_if_sliders
 
 __all__ = [
     "LeverView", "LinkView", "PowerResult", "WhatIfResult", "dashboard_report", "estimate_power",
     "lever_choices", "lever_range", "lever_sliders", "lever_view", "link_explorer", "link_view",
-    "power_curve", "power_simulator", "status_dashboard", "what_if", "what_if_sliders",
+    "power_curve", "power_simulator", "readable", "status_dashboard", "what_if", "what_if_sliders",
 ]

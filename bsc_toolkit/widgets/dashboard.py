@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
+from .._format import MISSING, fmt_num
 from ..errors import DataError
 
 __all__ = ["dashboard_html", "dashboard_report", "status_dashboard"]
@@ -67,7 +68,7 @@ def dashboard_html(report: Any) -> str:
     from ..scorecard import STATUS_COLOURS
 
     def cell(r: Any) -> str:
-        s = "-" if r.score is None else f"{r.score:.2f}"
+        s = MISSING if r.score is None else fmt_num(r.score)
         return (f"<td>{s}</td><td style='background:{STATUS_COLOURS[r.status]};color:#000'>"
                 f"{escape(r.status)}</td>")
 
@@ -99,6 +100,7 @@ def status_dashboard(scorecard: Any, actuals: Mapping[str, float] | None = None)
     >>> d.inputs["nps"].value = 60              # the table recomputes  # doctest: +SKIP
     """
     from ._deps import require_ipywidgets
+    from ._snapshot import snapshot_box
 
     W = require_ipywidgets()
     sc = _scorecard(scorecard)
@@ -121,7 +123,8 @@ def status_dashboard(scorecard: Any, actuals: Mapping[str, float] | None = None)
     for w in inputs.values():
         w.observe(update, names="value")
     update()
-    box = W.HBox([W.VBox(list(inputs.values())), result])
+    box = snapshot_box("HBox", [W.VBox(list(inputs.values())), result], name="status_dashboard",
+                       title="Status dashboard", controls=lambda: "actuals as in the table", result=result)
     box.inputs = inputs  # type: ignore[attr-defined]
     box.result = result  # type: ignore[attr-defined]
     return box

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from .._format import MISSING, fmt_num, fmt_value
 from ..errors import DataError
 
 __all__ = ["LeverView", "lever_choices", "lever_range", "lever_sliders", "lever_view"]
@@ -87,8 +88,10 @@ def lever_range(history: Any, kpi: str) -> dict[str, float]:
     """Slider range for a change in ``kpi``, in its own units, from the data's standard deviation.
 
     The default change is one standard deviation of the KPI (over all units and
-    periods), the range +-3 standard deviations, the step 1/20 of one, all rounded
-    to two significant digits.
+    periods) rounded to two significant digits; the step is 1/20 of that default and the
+    range three defaults either way (about +-3 standard deviations). So the default, the
+    ends and every value the arrow keys or a mouse click reach lie on one grid of steps:
+    keyboard and mouse land on the same values, and the default is one of them.
 
     Parameters
     ----------
@@ -113,6 +116,8 @@ def lever_range(history: Any, kpi: str) -> dict[str, float]:
     >>> r = lever_range(sim.history, "training_hours")
     >>> r["min"] == -r["max"] and r["value"] > 0
     True
+    >>> round((r["value"] - r["min"]) / r["step"], 9).is_integer()  # the default is on the grid
+    True
     """
     import numpy as np
 
@@ -126,8 +131,8 @@ def lever_range(history: Any, kpi: str) -> dict[str, float]:
         mean = float(np.nanmean(col)) if np.isfinite(col).any() else 0.0
         sd = abs(mean) * 0.1 if mean else 1.0
     value = _nice(sd)
-    step = _nice(sd / 20) or value / 20
-    top = _nice(3 * sd)
+    step = float(f"{value / 20:.6g}")
+    top = float(f"{3 * value:.6g}")
     return {"sd": sd, "value": value, "min": -top, "max": top, "step": step}
 
 
@@ -205,8 +210,8 @@ class LeverView:
         r = self.result
         how = "permanently (step)" if r.kind == "step" else "for one period (pulse)"
         unit = self.units.get(r.lever, "")
-        return (f"{r.lever} {r.change:+.4g}{(' ' + unit) if unit else ''} {how}; "
-                f"{r.horizon} periods; median and {100 * r.band:g}% band of {r.draws} coefficient draws")
+        return (f"{r.lever} {fmt_value(r.change, unit, sign=True)} {how}; "
+                f"{r.horizon} periods; median and {100 * r.band:g}% band of {r.draws:,} coefficient draws")
 
     @property
     def summary(self) -> str:
@@ -221,10 +226,10 @@ class LeverView:
             for row in self.table.itertuples(index=False):
                 if row.kpi == r.lever:
                     continue
-                now = "-" if row.level_now is None or row.level_now != row.level_now else f"{row.level_now:.4g}"
                 tag = " (F)" if row.perspective == "financial" else ""
-                lines.append(f"{(row.kpi + tag)[:27]:<28}{now:>10}{row.after_1:>+11.3g}{row.at_horizon:>+11.3g}"
-                             f"   [{row.low:+.3g}, {row.high:+.3g}]")
+                lines.append(f"{(row.kpi + tag)[:27]:<28}{fmt_num(row.level_now):>10}"
+                             f"{fmt_num(row.after_1, sign=True):>11}{fmt_num(row.at_horizon, sign=True):>11}"
+                             f"   [{fmt_num(row.low, sign=True)}, {fmt_num(row.high, sign=True)}]")
         if self.also_moved:
             lines.append("Also moves (on no path to a Financial KPI): " + ", ".join(self.also_moved))
         if r.not_propagated:
@@ -247,7 +252,7 @@ class LeverView:
         kpis = list(self.shown)
         ncols = min(3, len(kpis))
         nrows = math.ceil(len(kpis) / ncols)
-        fig = Figure(figsize=(3.0 * ncols, 1.9 * nrows + 0.5))
+        fig = Figure(figsize=(3.4 * ncols, 2.3 * nrows + 0.6))
         axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
         h = np.arange(r.horizon + 1)
         for i, ax in enumerate(axes.flat):
@@ -261,21 +266,20 @@ class LeverView:
             ax.plot(h, p["median"], color=colour, lw=2, marker="o", ms=2.5)
             ax.axhline(0, color="#777777", lw=0.8)
             unit = self.units.get(k, "")
-            ax.set_title(_mpl(f"{k}{' (lever)' if k == r.lever else ''}"), fontsize=8, loc="left")
-            ax.set_ylabel(_mpl(f"change{f' ({unit})' if unit else ''}"), fontsize=7)
-            ax.tick_params(labelsize=7)
+            ax.set_title(_mpl(f"{k}{' (lever)' if k == r.lever else ''}"), fontsize=10, loc="left")
+            ax.set_ylabel(_mpl(f"change{f' ({unit})' if unit else ''}"), fontsize=9)
+            ax.tick_params(labelsize=9, labelbottom=True)  # periods readable under every panel
             ax.yaxis.set_major_locator(MaxNLocator(4))  # few ticks: each costs drawing time
             ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
             if i // ncols == nrows - 1 or i + ncols >= len(kpis):
-                ax.set_xlabel("periods after the change", fontsize=7)
-                ax.tick_params(labelbottom=True)
-        fig.suptitle(_mpl(self._headline()), fontsize=8, x=0.01, ha="left")
+                ax.set_xlabel("periods after the change", fontsize=9)
+        fig.suptitle(_mpl(self._headline()), fontsize=10, x=0.01, ha="left")
         # fixed margins instead of tight_layout: a third of the drawing time, which the widget feels
-        fig.subplots_adjust(left=0.09 if ncols > 1 else 0.16, right=0.98, bottom=0.5 / fig.get_figheight(),
-                            top=1 - 0.62 / fig.get_figheight(), wspace=0.38, hspace=0.5)
+        fig.subplots_adjust(left=0.1 if ncols > 1 else 0.18, right=0.98, bottom=0.6 / fig.get_figheight(),
+                            top=1 - 0.7 / fig.get_figheight(), wspace=0.42, hspace=0.62)
         return fig
 
-    def png(self, dpi: int = 80) -> bytes:
+    def png(self, dpi: int = 96) -> bytes:
         """The figure as PNG bytes (for the widget's HTML and for files)."""
         import io
 
@@ -287,8 +291,10 @@ class LeverView:
         """The table, the not-propagated links and the notes as HTML (text escaped)."""
         r = self.result
         fmt = self.table.copy()
-        body = fmt.to_html(index=False, float_format=lambda x: f"{x:+.4g}", na_rep="-", escape=True,
-                           classes="bsc-lever-table")
+        fmt["level_now"] = [fmt_num(x) for x in fmt["level_now"]]
+        for col in ("after_1", "at_horizon", "low", "high"):  # changes: always with their sign
+            fmt[col] = [fmt_num(x, sign=True) for x in fmt[col]]
+        body = fmt.to_html(index=False, na_rep=MISSING, escape=True, classes="bsc-lever-table")
         parts = [f"<p><b>{escape(self._headline())}</b></p>", body]
         if not self.financial:
             parts.append("<p>No Financial KPI is reached through supported links.</p>")
@@ -439,7 +445,8 @@ def lever_sliders(
         ``.dropdown`` (lever KPI), ``.change`` (FloatSlider, KPI units), ``.kind``
         (ToggleButtons step/pulse), ``.horizon`` (IntSlider), ``.result`` (HTML with
         the figure, table and the links not propagated) and ``.view`` (a callable
-        returning the current :class:`LeverView`).
+        returning the current :class:`LeverView`). Its output also holds a static
+        snapshot of the current result (``.snapshot_html()``), which HTML exports show.
 
     Raises
     ------
@@ -452,6 +459,7 @@ def lever_sliders(
     >>> w.change.value = 2 * w.change.value          # doctest: +SKIP
     """
     from ._deps import require_ipywidgets
+    from ._snapshot import snapshot_box
 
     W = require_ipywidgets()
     ev, sc = _load(evidence, scorecard)
@@ -477,6 +485,8 @@ def lever_sliders(
                       description="horizon", continuous_update=False, style=style, layout=W.Layout(width="34em"))
     result = W.HTML()
     result.add_class("bsc-lever-result")
+    for w, name in ((dd, "kpi"), (change, "change"), (kind, "kind"), (hor, "horizon")):
+        w.add_class(f"bsc-lever-{name}")  # stable hooks for styling and browser tests
     state = {"busy": False}
 
     def view() -> LeverView:
@@ -495,7 +505,11 @@ def lever_sliders(
         r = lever_range(history, dd.value)
         state["busy"] = True
         try:
-            with change.hold_trait_notifications():  # cross-validation of min/max/value at the end
+            # one message to the browser with range and value together (hold_sync): sent one by one,
+            # the slider clamps the old value into the new range and sends that back, so the lever
+            # would start at the new maximum instead of its 1-SD default; cross-validation of
+            # min/max/value happens once, at the end (hold_trait_notifications)
+            with change.hold_sync(), change.hold_trait_notifications():
                 change.min, change.max, change.step, change.value = r["min"], r["max"], r["step"], r["value"]
             unit_label.value = escape(units.get(dd.value, ""))
         finally:
@@ -509,7 +523,11 @@ def lever_sliders(
     head = W.HTML("<b>Lever simulation</b>: the change is propagated period by period through the "
                   "<i>supported</i> links only (estimated lags and own lags, coefficient uncertainty "
                   "drawn from the models); paths are changes against no change, in each KPI's units.")
-    box = W.VBox([head, dd, W.HBox([change, unit_label]), kind, hor, result])
+    box = snapshot_box("VBox", [head, dd, W.HBox([change, unit_label]), kind, hor, result],
+                       name="lever_sliders", title="Lever simulation", result=result,
+                       controls=lambda: (f"lever KPI {dd.value}, change "
+                                         f"{fmt_value(change.value, units.get(dd.value, ''), sign=True)}, "
+                                         f"{kind.value}, horizon {hor.value}"))
     box.dropdown = dd  # type: ignore[attr-defined]
     box.change = change  # type: ignore[attr-defined]
     box.kind = kind  # type: ignore[attr-defined]

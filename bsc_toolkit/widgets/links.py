@@ -15,12 +15,17 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from .._format import fmt_ci, fmt_num, p_phrase
 from ..errors import DataError
 
 __all__ = ["LinkView", "link_explorer", "link_view", "link_names"]
 
-_COLOURS = {"supported": "#1a9850", "contradicted": "#d73027", "not_supported": "#737373",
-            "insufficient_data": "#9e9ac8"}
+def _colour(verdict: str) -> str:
+    """The verdict's colour on the strategy map, so a verdict looks the same in both."""
+    from ..strategy_map import EDGE_STYLES
+
+    style = EDGE_STYLES.get(verdict)
+    return style.colour if style else "#333333"
 
 
 def link_names(evidence: Any) -> list[str]:
@@ -85,8 +90,8 @@ class LinkView:
             if r.estimate != r.estimate:  # NaN
                 lines.append(f"  lag {r.lag}: no estimate")
             else:
-                lines.append(f"  lag {r.lag}: {r.estimate:+.3g} [{r.ci_low:.3g}, {r.ci_high:.3g}] "
-                             f"p {'< 0.001' if r.p_value < 0.001 else f'= {r.p_value:.3g}'}")
+                lines.append(f"  lag {r.lag}: {fmt_num(r.estimate, sign=True)} {fmt_ci(r.ci_low, r.ci_high)} "
+                             f"{p_phrase(r.p_value, 'p')}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -101,7 +106,7 @@ class LinkView:
 
         lk = self.link
         fig, (a1, a2) = new_figure(2)
-        colour = _COLOURS.get(lk.verdict, "#333333")
+        colour = _colour(lk.verdict)
         s = self.scatter
         a1.scatter(s["x"], s["y"], s=9, alpha=0.5, color=colour, edgecolors="none")
         if len(s) > 2:
@@ -129,7 +134,7 @@ class LinkView:
         from ._deps import figure_png, png_html
 
         lk = self.link
-        colour = _COLOURS.get(lk.verdict, "#333333")
+        colour = _colour(lk.verdict)
         head = (f"<p><b>{escape(lk.from_)} &rarr; {escape(lk.to)}</b> "
                 f"({escape(lk.from_kpi)} &rarr; {escape(lk.to_kpi)}), expected {escape(lk.expected_sign)}<br>"
                 f"verdict: <b class='bsc-verdict' style='color:{colour}'>{escape(lk.verdict)}</b> - "
@@ -227,7 +232,8 @@ def link_explorer(evidence: Any, history: Any, *, max_lag: int | None = None) ->
     -------
     ipywidgets.VBox
         ``.dropdown`` (the link chooser) and ``.result`` (an HTML widget with the verdict
-        and the figure); changing the dropdown recomputes the view.
+        and the figure); changing the dropdown recomputes the view. Its output also holds a
+        static snapshot of the current link (``.snapshot_html()``), which HTML exports show.
 
     Examples
     --------
@@ -236,6 +242,7 @@ def link_explorer(evidence: Any, history: Any, *, max_lag: int | None = None) ->
     """
     from ..evidence import load_evidence
     from ._deps import require_ipywidgets
+    from ._snapshot import snapshot_box
 
     W = require_ipywidgets()
     ev = load_evidence(evidence)
@@ -243,6 +250,7 @@ def link_explorer(evidence: Any, history: Any, *, max_lag: int | None = None) ->
     if not names:
         raise DataError(f"the evidence for '{ev.scorecard}' has no links to explore")
     dd = W.Dropdown(options=names, value=names[0], description="link")
+    dd.add_class("bsc-link-choice")
     result = W.HTML()
     result.add_class("bsc-link-result")
 
@@ -251,7 +259,8 @@ def link_explorer(evidence: Any, history: Any, *, max_lag: int | None = None) ->
 
     dd.observe(update, names="value")
     update()
-    box = W.VBox([dd, result])
+    box = snapshot_box("VBox", [dd, result], name="link_explorer", title="Link explorer", controls=[dd],
+                       result=result)
     box.dropdown = dd  # type: ignore[attr-defined]
     box.result = result  # type: ignore[attr-defined]
     return box

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from .._format import fmt_num, fmt_share
 from ..errors import DataError
 
 __all__ = ["PowerResult", "estimate_power", "power_curve", "power_scorecard", "power_simulator"]
@@ -98,9 +99,10 @@ class PowerResult:
         what = "power" if self.effect != 0 else "false-positive rate (no effect planted)"
         c = ", ".join(f"{v} {self.counts.get(v, 0)}" for v in VERDICTS)
         return (
-            f"Estimated {what}: {self.power:.0%} (95% CI {self.ci_low:.0%} to {self.ci_high:.0%})\n"
-            f"effect {self.effect:+.2f} SD at lag 1, {kind} x {self.n_periods} periods, "
-            f"persistence {self.persistence:g}, alpha {self.alpha:g}, {self.n_sims} simulations "
+            f"Estimated {what}: {fmt_share(self.power)} (95% CI {fmt_share(self.ci_low)} to "
+            f"{fmt_share(self.ci_high)})\n"
+            f"effect {fmt_num(self.effect, sign=True)} SD at lag 1, {kind} x {self.n_periods} periods, "
+            f"persistence {self.persistence:g}, alpha {self.alpha:g}, {self.n_sims:,} simulations "
             f"(transform {self.transform})\nverdicts: {c}"
         )
 
@@ -246,6 +248,8 @@ def power_simulator(
     >>> w = power_simulator(n_sims=3)  # doctest: +SKIP
     >>> w  # displays in a notebook  # doctest: +SKIP
     """
+    from ._snapshot import snapshot_box
+
     W = _widgets()
     eff = W.FloatSlider(value=effect, min=0.0, max=1.0, step=0.05, description="effect (SD)",
                         continuous_update=False)
@@ -254,6 +258,8 @@ def power_simulator(
                           continuous_update=False)
     out = W.HTML(layout=W.Layout(min_height="5em"))
     out.add_class("bsc-power-result")
+    for w, name in ((eff, "effect"), (units, "units"), (periods, "periods")):
+        w.add_class(f"bsc-power-{name}")
 
     def update(_: Any = None) -> None:
         r = estimate_power(eff.value, units.value, periods.value, n_sims=n_sims, seed=seed)
@@ -262,7 +268,8 @@ def power_simulator(
     for w in (eff, units, periods):
         w.observe(update, names="value")
     update()
-    box = W.VBox([W.VBox([eff, units, periods]), out])
+    box = snapshot_box("VBox", [W.VBox([eff, units, periods]), out], name="power_simulator",
+                       title="Power simulator", controls=[eff, units, periods], result=out)
     box.update = update  # type: ignore[attr-defined]
     return box
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from .._format import MISSING, fmt_num
 from ..errors import DataError, EstimationError
 
 __all__ = ["LABEL", "WhatIfResult", "what_if", "what_if_sliders"]
@@ -66,8 +67,8 @@ class WhatIfResult:
     def summary(self) -> str:
         lines = [self.label, f"{'KPI':<28}{'set':>10}{'induced':>12}{'total':>12}  via"]
         for r in self.rows:
-            lines.append(f"{r['kpi'][:27]:<28}{r['direct']:>+10.3g}{r['induced']:>+12.3g}"
-                         f"{r['change']:>+12.3g}  {r['via']}")
+            lines.append(f"{r['kpi'][:27]:<28}{fmt_num(r['direct'], sign=True):>10}"
+                         f"{fmt_num(r['induced'], sign=True):>12}{fmt_num(r['change'], sign=True):>12}  {r['via']}")
         if not self.edges:
             lines.append("(no supported links with an estimate: nothing propagates)")
         return "\n".join(lines)
@@ -76,7 +77,12 @@ class WhatIfResult:
         return self.summary
 
     def _repr_html_(self) -> str:
-        body = self.to_frame().to_html(index=False, float_format=lambda x: f"{x:+.3g}", na_rep="")
+        df = self.to_frame()
+        for col in ("direct", "induced", "change"):
+            df[col] = [fmt_num(x, sign=True) for x in df[col]]
+        for col in ("level_before", "level_after"):
+            df[col] = [fmt_num(x) for x in df[col]]
+        body = df.to_html(index=False, na_rep=MISSING)
         return f"<p><i>{escape(self.label)}</i></p>{body}"
 
 
@@ -200,6 +206,7 @@ def what_if_sliders(
     """
     from ..evidence import load_evidence
     from ._deps import require_ipywidgets
+    from ._snapshot import control_settings, snapshot_box
 
     W = require_ipywidgets()
     ev = load_evidence(evidence)
@@ -238,7 +245,10 @@ def what_if_sliders(
     for s in sliders.values():
         s.observe(update, names="value")
     update()
-    box = W.VBox([W.HTML(f"<b>{escape(LABEL)}</b>"), *sliders.values(), result])
+    box = snapshot_box("VBox", [W.HTML(f"<b>{escape(LABEL)}</b>"), *sliders.values(), result],
+                       name="what_if_sliders", title="What-if on long-run effects",
+                       controls=lambda: control_settings([s for s in sliders.values() if s.value != 0])
+                       or "no change set", result=result)
     box.sliders = sliders  # type: ignore[attr-defined]
     box.result = result  # type: ignore[attr-defined]
     return box

@@ -1,11 +1,17 @@
 """Answer checking for the Balanced Scorecard course notebooks.
 
-``check_answer(question, answer)`` raises ``AssertionError`` (with a hint) when an
-answer is wrong, so a notebook with a wrong answer fails when it is run — also under
-``pytest --nbval``. The answer key holds only SHA-256 hashes of normalised answers,
-so the answers are not in plain sight; teachers find them in ``ANSWERS.md`` beside
-it. Answers read off a table the notebook computes (Monte Carlo power, say) are
-checked against that table with :func:`check_reading` instead of a fixed key.
+``check_answer(question, answer)`` says whether an exercise answer is right:
+
+* ``"c1.n_chains: not answered yet"`` while the answer is still ``...`` (the student
+  version of each notebook hands the exercises out that way);
+* ``"c1.n_chains: correct"`` for a right answer;
+* ``"c1.n_chains: 3 is not right. Hint: ..."`` for a wrong one.
+
+It never raises for an answer, so a student can run the whole notebook at any time. The
+answer key holds only SHA-256 hashes of normalised answers, so the answers are not in
+plain sight; teachers find them in ``ANSWERS.md`` and in the solved notebooks
+(``solutions/``). Answers read off a table the notebook computes (Monte Carlo power, say)
+are checked against that table with :func:`check_reading` instead of a fixed key.
 """
 
 from __future__ import annotations
@@ -43,20 +49,38 @@ def digest(answer: Any) -> str:
     return hashlib.sha256(normalise(answer).encode("utf-8")).hexdigest()
 
 
+NOT_ANSWERED = "not answered yet"
+
+
+def _unanswered(question: str, answer: Any) -> str | None:
+    if answer is Ellipsis or answer is None:
+        return f"{question}: {NOT_ANSWERED} (replace the ... with your answer and run the cell again)"
+    return None
+
+
 def check_answer(question: str, answer: Any) -> str:
-    """Check an exercise answer; raise AssertionError with a hint when it is wrong.
+    """Say whether an exercise answer is right: ``correct``, ``not right`` with a hint, or not answered yet.
 
     Examples
     --------
     >>> check_answer("c4.code_too_many", "kpi-count")
     'c4.code_too_many: correct'
+    >>> check_answer("c4.code_too_many", ...)
+    'c4.code_too_many: not answered yet (replace the ... with your answer and run the cell again)'
+    >>> check_answer("c4.code_too_many", "too-many")
+    "c4.code_too_many: 'too-many' is not right. Hint: the lint rule about the total number of KPIs"
     """
     if question not in KEY:
         raise KeyError(f"no question {question!r}; questions: {', '.join(sorted(KEY))}")
     want, hint = KEY[question]
-    if digest(answer) != want:
-        raise AssertionError(f"{question}: {answer!r} is not right. Hint: {hint}")
-    return f"{question}: correct"
+    blank = _unanswered(question, answer)
+    if blank:
+        return blank
+    try:
+        right = digest(answer) == want
+    except TypeError:  # an answer of a type no key can hold (a function, a DataFrame, ...)
+        right = False
+    return f"{question}: correct" if right else f"{question}: {answer!r} is not right. Hint: {hint}"
 
 
 # The answer key: SHA-256 digests of the normalised answers (the plain answers are in
@@ -110,7 +134,18 @@ def periods_for_power(curve: Any, power: float = 0.8) -> int | None:
 
 
 def check_reading(question: str, answer: Any, expected: Any, hint: str) -> str:
-    """Check an answer that is read off a table computed in the notebook (so it has no fixed key)."""
-    if normalise(answer) != normalise(expected):
-        raise AssertionError(f"{question}: {answer!r} is not right. Hint: {hint}")
-    return f"{question}: correct"
+    """Check an answer read off a table computed in the notebook (so it has no fixed key).
+
+    Examples
+    --------
+    >>> check_reading("c5.x", 12, 12, "read the table"), check_reading("c5.x", ..., 12, "read the table")[:24]
+    ('c5.x: correct', 'c5.x: not answered yet (')
+    """
+    blank = _unanswered(question, answer)
+    if blank:
+        return blank
+    try:
+        right = normalise(answer) == normalise(expected)
+    except TypeError:
+        right = False
+    return f"{question}: correct" if right else f"{question}: {answer!r} is not right. Hint: {hint}"
