@@ -138,6 +138,11 @@ class KPI(_Frozen):
     weight: float | None = Field(default=None, ge=0, description="Weight in the objective's score.")
     owner: str | None = Field(default=None, max_length=200)
     frequency: Frequency | None = None
+    drafted: bool | None = Field(
+        default=None,
+        description="True when a generator drafted this KPI from the brief's own words (no library KPI "
+        "fitted): define how it is measured, then set its baseline and target.",
+    )
 
 
 class Objective(_Frozen):
@@ -152,6 +157,11 @@ class Objective(_Frozen):
     owner: str | None = Field(default=None, max_length=200)
     supports: tuple[str, ...] = Field(
         default=(), description="Ids of objectives in the parent scorecard this objective supports."
+    )
+    drafted: bool | None = Field(
+        default=None,
+        description="True when a generator drafted this objective from a theme of the brief rather than "
+        "taking it from a KPI library: check its wording.",
     )
 
     @property
