@@ -97,7 +97,7 @@ _SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("diversity", "inclusion", "inclusive", "ethnic", "minority"),
     ("time", "day", "hour", "minute", "duration", "speed", "fast", "faster", "quick", "quicker", "lead"),
     ("punctual", "punctuality", "delay", "late", "lateness"),
-    ("customer", "client"),
+    ("customer", "client", "shopper", "consumer", "buyer"),
     ("member", "membership"),
     ("defect", "error", "fault", "failure"),
     ("uptime", "reliability", "reliable"),

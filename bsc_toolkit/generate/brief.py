@@ -31,10 +31,10 @@ MAX_ITEMS, MAX_ITEM_CHARS = 40, 300
 _PERSPECTIVE_KEYS = {
     "financial": "financial", "finance": "financial", "f": "financial",
     "customer": "customer", "customers": "customer", "c": "customer",
-    "internal_process": "internal_process", "internal process": "internal_process", "process": "internal_process",
-    "internal": "internal_process", "p": "internal_process",
-    "learning_growth": "learning_growth", "learning & growth": "learning_growth",
-    "learning and growth": "learning_growth", "learning": "learning_growth", "l": "learning_growth",
+    "internal process": "internal_process", "process": "internal_process", "internal": "internal_process",
+    "p": "internal_process",
+    "learning growth": "learning_growth", "learning and growth": "learning_growth", "learning": "learning_growth",
+    "l": "learning_growth",
 }
 
 
@@ -92,8 +92,7 @@ class Brief(BaseModel):
             return v
         out: dict[str, int] = {}
         for key, n in v.items():
-            p = _PERSPECTIVE_KEYS.get(str(key).strip().lower().replace("-", "_").replace("_", " ")) or \
-                _PERSPECTIVE_KEYS.get(str(key).strip().lower())
+            p = _PERSPECTIVE_KEYS.get(re.sub(r"[^a-z]+", " ", str(key).lower()).strip())
             if p is None:
                 raise ValueError(f"unknown perspective {key!r} (use financial, customer, internal_process, "
                                  "learning_growth)")

@@ -232,9 +232,11 @@ def _split_topic(head: str) -> _Topic:
     if len(conj) == 2 and core == conj[0]:
         # "recycling rate and contamination of bins": each part gets its own verb
         first, second = conj[0], _QUALIFIER.split(conj[1], maxsplit=1)[0]
+        said, second = _strip_lead(second + " ")
+        second = second.strip()
         up1 = _measure(first, verb) not in _DOWN_CATEGORIES
         up2 = _measure(second, None) not in _DOWN_CATEGORIES
-        if up1 != up2 and not re.match(r"(?:reduce|increase|cut|raise)\b", second, re.IGNORECASE):
+        if up1 != up2 and said is None and not re.match(r"(?:fewer|less|lower|more|higher)\b", conj[1], re.I):
             phrase = f"{first} and {'raise' if up2 else 'reduce'} {second}"
             prep, qual = "", ""
     return _Topic(verb, _lower_first(core.strip()), _lower_first(phrase.strip()), prep, qual, dest, kpi_qual)
@@ -294,40 +296,36 @@ def _direction(theme: Theme, category: str, verb: str | None) -> str:
     return "up"
 
 
+#: KPI names by measurement category ({core} as written, {Core} capitalised, {q} the qualifier)
+_KPI_TEMPLATES = {
+    "bad_count": "Number of {core}{q}", "safety": "Recorded {core} incidents{q}", "attract": "New {core} per year",
+    "growth": "{Core} (% year on year){q}", "adoption": "{Core} adoption{q}", "coverage": "{Core} coverage{q}",
+    "score": "{Core} score{q}", "index": "{Core} index{q}",
+}
+
+
 def _kpi_name(category: str, t: _Topic) -> str:
     core = t.core
-    c = _cap(core)
     parts = [p.strip() for p in re.split(r",|\band\b", t.kpi_qualifier) if p.strip()]
     q = f" ({', '.join(parts)})" if parts else ""
     if t.destination:
         return f"Share of {core} on {t.destination}"
+    if category in _KPI_TEMPLATES:
+        return _KPI_TEMPLATES[category].format(core=core, Core=_cap(core), q=q)
     if category == "time":
         has_time = re.search(r"\b(time|times|turnaround|wait|waiting|delay|delays|duration)\b", core, re.I)
         return f"Average {core}{'' if has_time else ' time'}{q}"
-    if category == "bad_count":
-        return f"Number of {core}{q}"
-    if category == "safety":
-        return f"Recorded {core} incidents{q}"
     if category == "training":
         who, q = (t.kpi_qualifier, "") if t.prep in ("of", "among") and t.kpi_qualifier else ("staff", q)
-        if core.lower().endswith(("skills", "skill")):
-            return f"Share of {who} with the required {core}{q}"
-        return f"Share of {who} with completed {core}{q}"
+        required = core.lower().endswith(("skills", "skill"))
+        return f"Share of {who} with {'the required' if required else 'completed'} {core}{q}"
     if category == "recruit":
-        return f"{c}{' hired' if t.verb else ''} against plan{q}"
-    if category == "attract":
-        return f"New {core} per year"
-    if category == "growth":
-        return f"{c} (% year on year){q}"
+        return f"{_cap(core)}{' hired' if t.verb else ''} against plan{q}"
     if category == "money_up" and stem(tokens(core)[-1]) in ("revenu", "income", "sale"):
-        return f"{c} growth{q}"
-    if category in ("adoption", "coverage"):
-        return f"{c} {category}{q}"
+        return f"{_cap(core)} growth{q}"
     if category == "rate" and not re.search(r"\b(rate|share)\b", core, re.I):
-        return f"{c} rate{q}"
-    if category in ("score", "index"):
-        return f"{c} {category}{q}"
-    return f"{c}{q}"
+        return f"{_cap(core)} rate{q}"
+    return f"{_cap(core)}{q}"
 
 
 def _objective_name(category: str, t: _Topic) -> str:

@@ -129,6 +129,8 @@ class SectorMatch:
         The text similarity behind an inferred match (1.0 for a named sector).
     reason : str
         One sentence a user can read.
+    closest : str or None
+        The closest library sector's label when it was not used.
     """
 
     sector: str | None
@@ -136,6 +138,7 @@ class SectorMatch:
     confidence: str
     score: float
     reason: str
+    closest: str | None = None
 
     def __str__(self) -> str:
         return f"{self.label} ({self.confidence} confidence: {self.reason})"
@@ -224,7 +227,7 @@ def match_sector(brief: Brief) -> SectorMatch:
         return SectorMatch(None, "cross-sector", "low", round(top, 3),
                            f"the closest library sector, '{best.label}', matches the brief {why} (score "
                            f"{top:.2f}): the scorecard is built from the brief's themes and cross-sector "
-                           "objectives, not borrowed from a distant sector")
+                           "objectives, not borrowed from a distant sector", closest=best.label)
     return SectorMatch(best.name, best.label, conf, round(top, 3),
                        f"inferred from the brief's text (score {top:.2f}, {lead:.1f} times the runner-up)")
 
@@ -628,9 +631,15 @@ def _check_brief(brief: Brief, themes: tuple[Theme, ...], match: SectorMatch, m:
                 "words are words the generator knows); describe the organisation, its sector and its "
                 "priorities in English, e.g. as a bullet list under a 'Priorities' heading")
     if not themes and match.sector is None:
+        if brief.sector:
+            why = f"and the KPI library has no '{brief.sector}' sector"
+        elif match.closest:
+            why = f"and its sector is unclear (the closest library sector, '{match.closest}', scores {match.score:.2f})"
+        else:
+            why = "and no sector"
         raise GenerationError(
-            f"{where}: names no strategic theme and no sector the KPI library knows ({match.reason}); "
-            "list the organisation's priorities as bullet points (or in `themes:`) and name its `sector`")
+            f"{where}: names no strategic theme {why}; list the organisation's priorities as bullet points "
+            "(or in `themes:`) and name its `sector`")
 
 
 def _kpi_dicts(x: _Pick, used_ids: set[str]) -> list[dict[str, Any]]:
