@@ -8,7 +8,9 @@ or two words, two for three to five words, three for longer themes (see
 :func:`words_needed`). The words are those of the theme's head (what it wants to
 move: "Realisation and lock-up" in "Realisation and lock-up: bill more of the time
 we record"; "reduce churn" in "reduce churn with better service"); a theme whose
-head is not named is still covered when enough words of its whole text are. Only what a generator writes is scored: objective, KPI and
+head is not named is still covered when enough words of its whole text are, and a
+theme that joins topics ("higher OEE and less scrap") when each topic is covered
+by some objective. Only what a generator writes is scored: objective, KPI and
 initiative names and descriptions, never the scorecard's name, description,
 mission or vision (which repeat the brief). Text copied verbatim from the brief
 (any run of :data:`COPY_RUN` or more words that also occurs in the brief) is
@@ -21,7 +23,7 @@ import math
 from dataclasses import dataclass
 
 from ..scorecard import Scorecard
-from ._words import stems_of, tokens
+from ._words import content_stems, stems_of, tokens
 from .themes import Theme, extract_themes
 
 __all__ = ["COPY_RUN", "ThemeCoverage", "ThemeMatch", "theme_coverage", "words_needed"]
@@ -45,12 +47,17 @@ def words_needed(n: int) -> int:
 
 @dataclass(frozen=True)
 class ThemeMatch:
-    """How one theme is covered: the best objective, the words it names, the words needed."""
+    """How one theme is covered: the best objective(s), the words named, the words needed.
+
+    A theme that joins several topics ("higher OEE and less scrap") may be covered
+    part by part, one objective each (``objectives``).
+    """
 
     theme: Theme
     objective: str | None
     matched: tuple[str, ...]
     needed: int
+    objectives: tuple[str, ...] = ()
 
     @property
     def covered(self) -> bool:
@@ -157,21 +164,28 @@ def theme_coverage(scorecard: Scorecard, brief, *, themes: tuple[Theme, ...] | N
     return ThemeCoverage(tuple(matches))
 
 
+def _best_for(t: Theme, words: tuple[str, ...], clusters: list[tuple[str, set[str]]]) -> ThemeMatch:
+    best: tuple[str | None, tuple[str, ...]] = (None, ())
+    for oid, have in clusters:
+        got = tuple(w for w in words if w in have)
+        if len(got) > len(best[1]):
+            best = (oid, got)
+    return ThemeMatch(t, best[0], best[1], words_needed(len(words)), (best[0],) if best[0] else ())
+
+
 def _best_match(t: Theme, clusters: list[tuple[str, set[str]]]) -> ThemeMatch:
-    """The objective that names most of the theme's head; failing that, most of its whole text."""
-    readings = [t.words]
+    """The objective that names most of the theme's head; failing that, of its whole text; failing that,
+    one objective for each part of a theme that joins several topics."""
+    first = _best_for(t, t.words, clusters)
+    if first.covered:
+        return first
     if t.all_words != t.words:
-        readings.append(t.all_words)
-    fallback: ThemeMatch | None = None
-    for words in readings:
-        need = words_needed(len(words))
-        best: tuple[str | None, tuple[str, ...]] = (None, ())
-        for oid, have in clusters:
-            got = tuple(w for w in words if w in have)
-            if len(got) > len(best[1]):
-                best = (oid, got)
-        match = ThemeMatch(t, best[0], best[1], need)
-        if match.covered:
-            return match
-        fallback = fallback or match
-    return fallback  # type: ignore[return-value]
+        whole = _best_for(t, t.all_words, clusters)
+        if whole.covered:
+            return whole
+    parts = [_best_for(t, content_stems(p), clusters) for p in t.parts]
+    if parts and all(m.covered for m in parts):
+        words = tuple(w for m in parts for w in m.matched)
+        oids = tuple(dict.fromkeys(o for m in parts for o in m.objectives))
+        return ThemeMatch(t, oids[0], words, len(words), oids)
+    return first

@@ -71,7 +71,7 @@ for _cat, _words in {
     "rate": "rate share adoption coverage retention conversion utilisation utilization realisation "
             "realization attendance literacy graduation occupancy recycling diversion penetration uptake "
             "punctuality availability reliability compliance readiness factor efficiency productivity yield "
-            "yields renewal renewals completion detection electrification firsttimeright punctual",
+            "yields renewal renewals completion detection electrification firsttimeright punctual oee",
     "score": "satisfaction trust engagement wellbeing welfare culture reputation quality experience health "
              "relations expertise relevance effectiveness care support advice impact accessibility fitness",
     "safety": "safety harm security",
@@ -183,6 +183,7 @@ class _Topic:
 
 
 def _strip_lead(s: str) -> tuple[str | None, str]:
+    """Leading filler words and the verb off a topic: (verb or None, rest)."""
     verb = None
     while True:
         m = re.match(r"([\w'-]+)\s+", s)
@@ -224,6 +225,10 @@ def _split_topic(head: str) -> _Topic:
         core = conj[0]
         if prep:  # "memberships and spend in cafes": the qualifier belongs to the second part
             kpi_qual = ""
+    elif len(conj) == 2:  # "electric vans and lower emissions": measure the part that can be measured
+        said, second = _strip_lead(conj[1] + " ")
+        if _measure(second.strip(), said) not in ("index", "adoption"):
+            core = second.strip()
     words = _words(core)
     if len(words) > 5:
         core = " ".join(words[-4:])
@@ -252,12 +257,13 @@ def _measure(core: str, verb: str | None) -> str:
     if any(w.lower() in _BAD_MODIFIERS for w in words):
         return "bad_count"
     before_per = re.split(r"\s+per\s+", core, maxsplit=1, flags=re.IGNORECASE)[0]
-    for t in reversed(tokens(before_per)):
+    toks = tokens(before_per)
+    for i, t in enumerate(reversed(toks)):
         cat = _CATEGORY_WORDS.get(stem(t))
-        if cat:
+        if cat and (i == 0 or cat != "count"):  # "student success": a count noun modifies, it is not the head
             return cat
     if set(tokens(core)) & {"digital", "ai", "tech", "tools", "tool", "system", "systems", "platform",
-                            "records", "bim", "automation", "selfservice", "app", "data", "online"}:
+                            "records", "bim", "automation", "selfservice", "app", "data", "online", "electric"}:
         return "adoption"
     return "index"
 
@@ -323,7 +329,7 @@ def _kpi_name(category: str, t: _Topic) -> str:
         return f"{_cap(core)}{' hired' if t.verb else ''} against plan{q}"
     if category == "money_up" and stem(tokens(core)[-1]) in ("revenu", "income", "sale"):
         return f"{_cap(core)} growth{q}"
-    if category == "rate" and not re.search(r"\b(rate|share)\b", core, re.I):
+    if category == "rate" and not re.search(r"\b(rate|share)\b", core, re.I) and not core.isupper():
         return f"{_cap(core)} rate{q}"
     return f"{_cap(core)}{q}"
 
@@ -375,8 +381,9 @@ def draft_theme(theme: Theme, perspective: Perspective, *, currency: str = "EUR"
     cat = _measure(topic.core, topic.verb)
     if cat == "index" and set(tokens(theme.head)) & _DOWN_ADJ:
         cat = "time"
-    if cat in ("index", "adoption") and theme.head != theme.text:
-        detail = _split_topic(theme.text[len(theme.head):].lstrip(" :-\u2013\u2014"))
+    rest = theme.text[len(theme.head):].lstrip()
+    if cat in ("index", "adoption") and rest[:1] in (":", "-", "\u2013", "\u2014"):  # "Head: detail"
+        detail = _split_topic(rest.lstrip(" :-\u2013\u2014"))
         if detail.core and _measure(detail.core, detail.verb) not in ("index", "adoption"):
             topic = _Topic(topic.verb, detail.core, topic.phrase, topic.prep, topic.qualifier, "",
                            detail.kpi_qualifier)
@@ -384,11 +391,13 @@ def draft_theme(theme: Theme, perspective: Perspective, *, currency: str = "EUR"
     if topic.destination:
         cat = "rate"
     kpi_name = _kpi_name(cat, topic)
+    first = re.split(r"\s+(?:and|&)\s+", topic.phrase, maxsplit=1)[0]
+    name_cat = cat if first == topic.phrase or topic.destination else _measure(first, topic.verb)
     lagging = perspective in (Perspective.financial, Perspective.customer)
     return Draft(
         theme=theme,
         perspective=perspective,
-        objective_name=_objective_name(cat, topic)[:200],
+        objective_name=_objective_name(name_cat, topic)[:200],
         kpi_name=kpi_name[:200],
         kpi_id=_snake(kpi_name),
         unit=_unit(cat, theme.text, currency),

@@ -289,9 +289,12 @@ def _tier(o: LibraryObjective, sector: str | None) -> int:
     return 1 if o.sector == sector else 0
 
 
-def _options(theme: Theme, sims: Any, sector: str | None, m: _Matcher) -> list[tuple[tuple, LibraryObjective, int]]:
-    """Library objectives that cover a theme, best first: (rank key, objective, KPIs needed)."""
-    words = theme.words
+def _options(words: tuple[str, ...], sims: Any, sector: str | None, m: _Matcher
+             ) -> list[tuple[tuple, LibraryObjective, int]]:
+    """Library objectives of the sector (or cross-sector) that name enough of ``words``, best first.
+
+    Each comes with its rank key and the number of its KPIs needed to name them.
+    """
     need = words_needed(len(words))
     out = []
     for i, o in enumerate(m.library.objectives):
@@ -350,24 +353,47 @@ def _assign_themes(
     def count(p: Perspective) -> int:
         return sum(x.perspective == p for x in picks)
 
-    for ti, theme in enumerate(themes):
-        options = _options(theme, sims[ti], sector, m)
+    def find(words: tuple[str, ...], row: Any, taken: set[str]) -> tuple[LibraryObjective, int] | None:
+        """A picked objective that covers ``words``, else a new one in a perspective with room."""
+        options = _options(words, row, sector, m)
         by_key = {x.key: x for x in picks}
-        # 1. an objective already picked covers it
-        reuse = next(((o, n) for _, o, n in options if o.id in by_key and by_key[o.id].spare + by_key[o.id].n_lib >= n),
-                     None)
-        if reuse is not None:
-            pk = by_key[reuse[0].id]
-            pk.themes.append(theme)
-            pk.required = max(pk.required, reuse[1])
-            pk.n_lib = max(pk.n_lib, reuse[1])
-            continue
-        # 2. a new library objective, in a perspective with room
-        new = next(((o, n) for _, o, n in options if o.id not in by_key and count(o.perspective) < MAX_OBJECTIVES),
-                   None)
-        if new is not None:
-            o, n = new
+        for _, o, n in options:
+            if o.id in by_key and by_key[o.id].spare + by_key[o.id].n_lib >= n:
+                return o, n
+        for _, o, n in options:
+            if o.id not in by_key and o.id not in taken and count(o.perspective) < MAX_OBJECTIVES:
+                return o, n
+        return None
+
+    def commit(theme: Theme, o: LibraryObjective, n: int) -> None:
+        pk = next((x for x in picks if x.key == o.id), None)
+        if pk is None:
             picks.append(_Pick(o.perspective, lib=o, themes=[theme], n_lib=n, required=n, relevance=1.0))
+        else:
+            pk.themes.append(theme)
+            pk.required = max(pk.required, n)
+            pk.n_lib = max(pk.n_lib, n)
+
+    for ti, theme in enumerate(themes):
+        # 1. one library objective (already picked, or new) names the theme, or its whole text
+        readings = [theme.words] + ([theme.all_words] if theme.all_words != theme.words else [])
+        found = next((f for f in (find(w, sims[ti], set()) for w in readings) if f), None)
+        if found is not None:
+            commit(theme, *found)
+            continue
+        # 2. a theme joining topics ("higher OEE and less scrap"): one objective per topic
+        parts: list[tuple[LibraryObjective, int]] = []
+        for part in theme.parts:
+            f = find(content_stems(part), sims[ti], {o.id for o, _ in parts})
+            if f is None:
+                parts = []
+                break
+            parts.append(f)
+        new = [o for o, _ in parts if not any(x.key == o.id for x in picks)]
+        if parts and all(count(o.perspective) + sum(q.perspective == o.perspective for q in new) <= MAX_OBJECTIVES
+                         for o in new):
+            for o, n in parts:
+                commit(theme, o, n)
             continue
         # 3. drafted from the theme's words
         p = _classify(theme, sims[ti], m)

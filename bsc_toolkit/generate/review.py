@@ -62,8 +62,8 @@ def _theme_lines(sc: Scorecard, brief: Brief | None) -> list[str]:
     if covered:
         lines += ["**Covered:**", ""]
         for m in covered:
-            o = sc.objective(m.objective)  # type: ignore[arg-type]
-            lines.append(f"- {md_escape(m.theme.text)} → {md_escape(o.id)} {md_escape(o.name)}")
+            objs = "; ".join(f"{o.id} {o.name}" for o in (sc.objective(i) for i in m.objectives))
+            lines.append(f"- {md_escape(m.theme.text)} → {md_escape(objs)}")
         lines.append("")
     return lines
 

@@ -96,6 +96,20 @@ class Theme:
         return text
 
     @property
+    def parts(self) -> tuple[str, ...]:
+        """The head's parts when it joins several topics ("higher OEE and less scrap"), else ``()``.
+
+        Examples
+        --------
+        >>> Theme("higher OEE and less scrap through lean").parts
+        ('higher OEE', 'less scrap')
+        """
+        pieces = [p.strip() for p in re.split(r"\s+(?:and|&)\s+|,\s*", self.head) if p.strip()]
+        if len(pieces) < 2 or not all(content_stems(p) for p in pieces):
+            return ()
+        return tuple(pieces)
+
+    @property
     def words(self) -> tuple[str, ...]:
         """The topic words of the head as canonical stems (what coverage is scored on)."""
         return content_stems(self.head) or content_stems(self.text)
