@@ -184,6 +184,11 @@ def stem(word: str) -> str:
 
 
 _CANON = {stem(w): stem(g[0]) for g in _SYNONYM_GROUPS for w in g}
+# derived forms of intent verbs that carry no topic either ("improvements", "reductions"); other
+# filler words are dropped only as written, so "sustainable", "buildings" or "development" stay
+_FILLER_STEMS = frozenset(stem(w) for w in (
+    "improve", "increase", "reduce", "reduction", "ensure", "achieve", "enhance", "strengthen", "boost",
+    "maximise", "minimise", "accelerate"))
 
 
 def tokens(text: str) -> list[str]:
@@ -240,7 +245,7 @@ def stems_of(toks: list[str]) -> tuple[str, ...]:
         if t in FILLER or t.isdigit() or len(t) < 2:
             continue
         c = canonical(t)
-        if c in FILLER or len(c) < 2:
+        if c in _FILLER_STEMS or len(c) < 2:
             continue
         if c not in out:
             out.append(c)

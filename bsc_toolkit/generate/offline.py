@@ -815,7 +815,6 @@ def generate_offline(
 
 
 def _per_perspective(brief: Brief) -> dict[Perspective, int] | None:
-    got = getattr(brief, "kpis_per_perspective", None)
-    if not got:
+    if not brief.kpis_per_perspective:
         return None
-    return {Perspective(k): int(v) for k, v in got.items()}
+    return {Perspective(k): int(v) for k, v in brief.kpis_per_perspective.items()}
