@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import yaml
 from fake_llm import free_port
 
@@ -58,3 +60,39 @@ def test_bad_brief_is_one_clear_line(tmp_path, capsys):
 def test_list_briefs(capsys):
     assert main(["generate", "--list-briefs"]) == 0
     assert "demo" in capsys.readouterr().out
+
+
+BRIEFS = Path(__file__).resolve().parent.parent / "benchmarks" / "briefs"
+
+
+def test_generate_says_sector_confidence_and_themes(tmp_path, monkeypatch, capsys):
+    _clean_env(monkeypatch)
+    out, crit = tmp_path / "water.yaml", tmp_path / "review.md"
+    assert main(["generate", "--brief", str(BRIEFS / "water_utility.md"), "-o", str(out),
+                 "--critique", str(crit)]) == 0
+    said = capsys.readouterr().out
+    assert "Sector: Water / wastewater (high confidence" in said and "Themes: 10 of 10 covered" in said
+    assert "0 error(s), 0 warning(s)" in said and len(load_scorecard(out).kpis) == 18
+    assert "## Themes of the brief: OK" in crit.read_text() and "recruiting engineers → L" in crit.read_text()
+
+
+def test_generate_a_sector_the_library_lacks(tmp_path, monkeypatch, capsys):
+    _clean_env(monkeypatch)
+    out = tmp_path / "club.yaml"
+    brief = tmp_path / "club.md"
+    brief.write_text((BRIEFS / "football_club.md").read_text())
+    assert main(["generate", "--brief", str(brief), "-o", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "Sector: cross-sector (low confidence" in said and "not borrowed from a distant sector" in said
+    assert "Drafted from the brief's words (drafted: true)" in said and "Themes: 7 of 7 covered" in said
+    assert lint(load_scorecard(out)).ok_strict
+
+
+def test_a_brief_without_themes_is_one_clear_line(tmp_path, capsys):
+    bad = tmp_path / "b.md"
+    bad.write_text("# Acme\n\nWe make widgets.\n")
+    rc = main(["generate", "--brief", str(bad), "-o", str(tmp_path / "x.yaml")])
+    err = capsys.readouterr().err
+    assert rc == 1 and len(err.strip().splitlines()) == 1
+    assert f"brief {bad}: names no strategic theme" in err and "Traceback" not in err
+    assert not (tmp_path / "x.yaml").exists()

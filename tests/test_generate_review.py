@@ -87,3 +87,15 @@ def test_narrative_input_errors(tmp_path, retail):
     p.write_text("{oops")
     with pytest.raises(GenerationError, match="malformed JSON at line 1"):
         narrate(retail, p)
+
+
+def test_critique_lists_the_themes_the_scorecard_misses():
+    brief = {"organisation": "Northwind", "themes": ["cut food waste", "recruit pilots", "<b>hostile</b> theme"]}
+    text = critique(load_example("retail"), brief=brief)
+    section = text[text.index("## Themes of the brief"): text.index("## Common mistakes")]
+    assert "needs work" in section and "1 of 3 themes" in section
+    missing = section[section.index("**Not covered**"): section.index("**Covered:**")]
+    assert "- recruit pilots" in missing and "cut food waste" not in missing
+    assert "\\<b\\>hostile\\</b\\> theme" in missing  # the brief's text is escaped
+    assert "- cut food waste → P3" in section
+    assert "## Themes of the brief" not in critique(load_example("retail"))  # no brief, no section

@@ -301,8 +301,8 @@ OTHER_FILES: dict[str, str] = {
     "bomb_front.md": "---\n" + _bomb(8, "mission") + "---\n# Acme\nWe sell.\n",
     "deep_brief.yaml": "organisation: " + "[" * 5000 + "]" * 5000 + "\n",
     "dup_brief.yaml": BRIEF + "sector: banking\n",
-    "long_mission.yaml": BRIEF.replace("Sell good things.", "m" * 1_000_000),
-    "long_text.md": "# Acme\n" + "We sell. " * 120_000,
+    "long_mission.yaml": BRIEF.replace("Sell good things.", "m" * 10_000),
+    "long_text.md": "# Acme\n" + "We sell. " * 12_000,
     "huge_brief.yaml": BRIEF + "# pad\n" * 800_000,
     "tag_brief.yaml": "organisation: !!python/name:os.system\n",
     "bomb_actuals.yaml": _bomb(8, "nps"),
@@ -333,11 +333,11 @@ OTHER_CASES: dict[str, tuple[list[str], int, list[str]]] = {
     "brief-dup-key": (["generate", "--brief", "dup_brief.yaml", *GEN], 1,
                       ["brief dup_brief.yaml line 5:", "duplicate key 'sector'"]),
     "brief-long-mission": (["generate", "--brief", "long_mission.yaml", *GEN], 1,
-                           ["brief long_mission.yaml", "mission", "(1,000,000 characters)"]),
+                           ["brief long_mission.yaml", "mission", "(10,000 characters)"]),
     "brief-long-text": (["generate", "--brief", "long_text.md", *GEN], 1,
-                        ["brief long_text.md", "text: String should have at most 20000 characters", "(1,080,006 characters)"]),
+                        ["brief long_text.md", "108,007 characters, more than a brief may have (20,000)"]),
     "brief-huge-file": (["generate", "--brief", "huge_brief.yaml", *GEN], 1,
-                        ["brief huge_brief.yaml", "4,194,304 bytes"]),
+                        ["brief huge_brief.yaml", "4,800,078 bytes, more than a brief may have (200,000)"]),
     "brief-python-tag": (["generate", "--brief", "tag_brief.yaml", *GEN], 1,
                          ["brief tag_brief.yaml line 1:", "malformed YAML"]),
     "actuals-bomb": (["score", "retail", "--actuals", "bomb_actuals.yaml"], 1,
@@ -394,7 +394,7 @@ def test_hostile_brief_actuals_parent(case, other_files, capsys, monkeypatch):
 
 
 def test_long_text_brief_length_is_what_the_message_says():
-    assert len(OTHER_FILES["long_text.md"].strip()) == 1_080_006
+    assert len(OTHER_FILES["long_text.md"]) == 108_007
 
 
 def test_scorecard_package_has_no_import_cycle():

@@ -15,8 +15,11 @@ themes, constraints, n_kpis), a Markdown/text file, or the name of a bundled bri
 Which generator runs:
   --provider auto     (default) an LLM when OPENAI_API_KEY or OPENAI_BASE_URL (or
                       --base-url) is set, otherwise the offline generator
-  --provider offline  the curated KPI library, chosen by TF-IDF similarity to the
-                      brief: deterministic, no network, lint-clean
+  --provider offline  the curated KPI library (26 sectors and cross-sector
+                      objectives), theme by theme: each theme the brief names is
+                      matched to a library objective of its sector, or drafted
+                      from the theme's own words (drafted: true, no baseline or
+                      target yet); deterministic, no network, lint-clean
   --provider openai   any OpenAI-compatible server: OpenAI, Azure OpenAI, Ollama,
                       vLLM, LM Studio (model from --model or BSC_LLM_MODEL)
 The API key is read from OPENAI_API_KEY only (never a command-line argument, so it
@@ -32,6 +35,16 @@ How the JSON answer is requested (--response-mode, or BSC_LLM_RESPONSE_MODE):
   json_object  JSON mode with the schema in the prompt
   none         no response_format, the schema in the prompt (any server)
 Every answer is validated and repaired the same way in every mode.
+
+The brief's themes are read from its `themes:` list, bullet lists under a
+"Themes"/"Priorities"/"Strategy" heading or sentence, or inline lists ("we will
+focus on: a; b; c"). The sector comes from `sector:` (synonyms like utilities,
+law firm, K-12 are understood) or from the text; the command says which sector
+was used and how sure the match is, and which themes the scorecard covers. In a
+brief, n_kpis: 15-25 sets the KPI count and kpis_per_perspective: {financial: 4,
+customer: 5, internal_process: 6, learning_growth: 4} the count per perspective.
+A brief with no theme and no known sector, or text that is not a strategy brief,
+is refused (exit 1) with the reason.
 
 With --parent the scorecard is a department scorecard cascading from the parent:
 every objective names the parent objectives it supports.
@@ -68,7 +81,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="how the JSON answer is requested: auto (default; json_schema, falling back to "
                         "json_object, then none when the server refuses it), json_schema, json_object or "
                         "none (default: BSC_LLM_RESPONSE_MODE or auto)")
-    p.add_argument("--critique", metavar="OUT.md", help="also write a critique of the scorecard (Markdown)")
+    p.add_argument("--critique", metavar="OUT.md",
+                   help="also write a critique of the scorecard, incl. the brief's themes it misses (Markdown)")
     p.add_argument("--okrs", metavar="OUT", help="also write OKRs derived from it (.yaml, .json or .md)")
     p.add_argument("--okr-start", default="2026Q1", metavar="YYYYQn", help="first OKR quarter (default 2026Q1)")
     p.add_argument("--list-briefs", action="store_true", help="list the bundled briefs and exit")
@@ -76,7 +90,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from .._io import atomic_write
-    from ..generate import critique, derive_okrs, generate_scorecard, list_briefs, load_brief
+    from ..generate import (
+        critique,
+        derive_okrs,
+        generate_scorecard,
+        generation_summary,
+        list_briefs,
+        load_brief,
+    )
     from ..scorecard import lint, save_scorecard
     from ._common import UsageError, check_not_inputs, check_output_file
 
@@ -100,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         response_mode=args.response_mode,
     )
     # everything is computed before anything is written: a failure leaves existing files alone
-    review = critique(sc) if args.critique else None
+    review = critique(sc, brief=brief) if args.critique else None
     okrs = derive_okrs(sc, start=args.okr_start) if args.okrs else None
     save_scorecard(sc, args.out)
     gen = sc.generator
@@ -114,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
     findings = lint(sc)
     print(f"Generated '{sc.name}' with {used}: {len(sc.objectives)} objectives, {len(sc.kpis)} KPIs, "
           f"{len(sc.links)} links -> {args.out}")
+    for line in generation_summary(sc, brief):
+        print(line)
     print(findings.summary.splitlines()[0])
     if review is not None:
         atomic_write(args.critique, review)

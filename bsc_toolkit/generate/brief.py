@@ -12,15 +12,31 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import GenerationError, clip
 from ..scorecard._yaml import DocumentError, load_yaml, read_text
 
 __all__ = ["Brief", "as_brief", "demo_brief_path", "list_briefs", "load_brief", "brief_path"]
+
+#: a brief file larger than this is refused before it is read
+MAX_BRIEF_BYTES = 200_000
+#: a brief's text may hold at most this many characters (about ten pages)
+MAX_BRIEF_CHARS = 20_000
+#: at most this many themes and constraints, each at most ``MAX_ITEM_CHARS`` long
+MAX_ITEMS, MAX_ITEM_CHARS = 40, 300
+
+_PERSPECTIVE_KEYS = {
+    "financial": "financial", "finance": "financial", "f": "financial",
+    "customer": "customer", "customers": "customer", "c": "customer",
+    "internal process": "internal_process", "process": "internal_process", "internal": "internal_process",
+    "p": "internal_process",
+    "learning growth": "learning_growth", "learning and growth": "learning_growth", "learning": "learning_growth",
+    "l": "learning_growth",
+}
 
 
 class Brief(BaseModel):
@@ -58,11 +74,49 @@ class Brief(BaseModel):
     mission: str | None = Field(default=None, max_length=2000)
     vision: str | None = Field(default=None, max_length=2000)
     period: str | None = Field(default=None, max_length=100)
-    themes: tuple[str, ...] = ()
-    constraints: tuple[str, ...] = ()
+    themes: tuple[Annotated[str, Field(max_length=MAX_ITEM_CHARS)], ...] = Field(default=(), max_length=MAX_ITEMS)
+    constraints: tuple[Annotated[str, Field(max_length=MAX_ITEM_CHARS)], ...] = Field(
+        default=(), max_length=MAX_ITEMS)
     n_kpis: int | None = Field(default=None, ge=15, le=25)
-    text: str = Field(default="", max_length=20000)
+    kpis_per_perspective: dict[str, int] | None = Field(
+        default=None,
+        description="KPIs wanted per perspective, e.g. {financial: 4, customer: 5, internal_process: 6, "
+        "learning_growth: 4}: 2-8 each, 15-25 in total, none above 40%.",
+    )
+    text: str = Field(default="", max_length=MAX_BRIEF_CHARS)
     source: str | None = None
+
+    @field_validator("kpis_per_perspective")
+    @classmethod
+    def _check_per_perspective(cls, v: dict[str, int] | None) -> dict[str, int] | None:
+        if v is None:
+            return v
+        out: dict[str, int] = {}
+        for key, n in v.items():
+            p = _PERSPECTIVE_KEYS.get(re.sub(r"[^a-z]+", " ", str(key).lower()).strip())
+            if p is None:
+                raise ValueError(f"unknown perspective {key!r} (use financial, customer, internal_process, "
+                                 "learning_growth)")
+            if not 2 <= n <= 8:
+                raise ValueError(f"{p}: {n} KPIs, expected 2-8 (2-4 objectives of 1-2 KPIs)")
+            out[p] = n
+        missing = [p for p in ("financial", "customer", "internal_process", "learning_growth") if p not in out]
+        if missing:
+            raise ValueError(f"give all four perspectives; missing {', '.join(missing)}")
+        total = sum(out.values())
+        if not 15 <= total <= 25:
+            raise ValueError(f"{total} KPIs in total, expected 15-25")
+        for p, n in out.items():
+            if n > 0.4 * total:
+                raise ValueError(f"{p}: {n} of {total} KPIs is more than 40% (an unbalanced scorecard)")
+        return out
+
+    @model_validator(mode="after")
+    def _n_kpis_agrees(self) -> Brief:
+        if self.n_kpis and self.kpis_per_perspective and sum(self.kpis_per_perspective.values()) != self.n_kpis:
+            raise ValueError(f"n_kpis is {self.n_kpis} but kpis_per_perspective adds up to "
+                             f"{sum(self.kpis_per_perspective.values())}")
+        return self
 
     @property
     def scorecard_name(self) -> str:
@@ -102,6 +156,16 @@ def _first_heading(text: str) -> str | None:
     return m.group(1) if m else None
 
 
+def _load_yaml(text: str, file: str) -> Any:
+    """The one place a brief's YAML is parsed: the bounded loader (size, depth, aliases, duplicates)."""
+    try:
+        return load_yaml(text, what="brief")[0]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        raise GenerationError(f"brief {file}{line}: malformed YAML: {getattr(exc, 'problem', exc)}") from None
+
+
 def _from_mapping(data: Any, file: str) -> Brief:
     if not isinstance(data, dict):
         raise GenerationError(f"brief {file}: expected a mapping of fields ({', '.join(_FIELDS)}), got {type(data).__name__}")
@@ -117,10 +181,13 @@ def _from_mapping(data: Any, file: str) -> Brief:
         lines = []
         for err in exc.errors(include_url=False):
             key = ".".join(str(p) for p in err.get("loc", ()))
+            got = err.get("input")
             if err.get("type") == "extra_forbidden":
                 lines.append(f"unknown key '{key}' (allowed: {', '.join(_FIELDS)})")
+            elif not key:
+                lines.append(str(err.get("msg")).removeprefix("Value error, "))
             else:
-                lines.append(f"{key}: {err.get('msg')}, got {clip(err.get('input'))}")
+                lines.append(f"{key}: {str(err.get('msg')).removeprefix('Value error, ')}, got {clip(got)}")
         raise GenerationError(f"brief {file}: " + "; ".join(lines)) from None
 
 
@@ -133,23 +200,26 @@ def parse_brief(text: str, *, file: str = "<brief>", format: str | None = None) 
     'Acme Balanced Scorecard'
     """
     fmt = (format or "md").lower()
-    try:
-        if fmt in ("yaml", "yml"):
-            return _from_mapping(load_yaml(text, what="brief")[0], file)
-        m = re.match(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", text, flags=re.S)
-        if m:
-            front = load_yaml(m.group(1), what="brief")[0] or {}
-            body = m.group(2).strip()
-            if isinstance(front, dict) and body:
-                front = {**front, "text": (str(front.get("text", "")) + "\n" + body).strip()}
-            return _from_mapping(front, file)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise GenerationError(f"brief {file}{line}: malformed YAML: {getattr(exc, 'problem', exc)}") from None
+    if len(text) > MAX_BRIEF_CHARS + 5_000:
+        raise GenerationError(f"brief {file}: {len(text):,} characters, more than a brief may have "
+                              f"({MAX_BRIEF_CHARS:,}); keep it to the organisation and its strategy")
+    if fmt in ("yaml", "yml"):
+        return _from_mapping(_load_yaml(text, file), file)
+    m = re.match(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", text, flags=re.S)
+    if m:
+        front = _load_yaml(m.group(1), file) or {}
+        body = m.group(2).strip()
+        if isinstance(front, dict) and body:
+            front = {**front, "text": (str(front.get("text", "")) + "\n" + body).strip()}
+        return _from_mapping(front, file)
     if not text.strip():
         raise GenerationError(f"brief {file}: is empty; describe the organisation and its strategy")
-    return _from_mapping({"text": text.strip(), "organisation": _first_heading(text)}, file)  # located errors
+    fields: dict[str, Any] = {"text": text.strip(), "organisation": _first_heading(text)}
+    n = re.search(r"^[ \t]*n_kpis[ \t]*:[ \t]*(\S+)[ \t]*$", text, flags=re.M)
+    if n:  # "n_kpis: 18" on a line of its own in a Markdown body
+        fields["n_kpis"] = n.group(1)
+        fields["text"] = (text[: n.start()] + text[n.end():]).strip()
+    return _from_mapping(fields, file)
 
 
 def _briefs_root():
@@ -222,6 +292,10 @@ def load_brief(path: str | os.PathLike[str]) -> Brief:
                             ".pdf", ".docx", ".png", ".svg"):
         raise GenerationError(f"brief {path}: a '{p.suffix}' file is not a strategy brief; expected a .yaml "
                               "brief (organisation, sector, mission, themes, ...) or a .md/.txt text")
+    size = p.stat().st_size
+    if size > MAX_BRIEF_BYTES:
+        raise GenerationError(f"brief {path}: {size:,} bytes, more than a brief may have ({MAX_BRIEF_BYTES:,}); "
+                              "keep it to the organisation and its strategy")
     try:
         text = read_text(p, "brief")  # bounded: at most _limits.MAX_DOCUMENT_BYTES
     except DocumentError as exc:

@@ -7,7 +7,11 @@ again in JSON mode (``json_object``) with the schema in the prompt, then with no
 ``response_format`` at all; the mode that works is kept for the rest of the generation
 and recorded in ``generator.note``. The answer is validated (schema, cross-references, lint, cascade) and, when
 it is invalid, the problems are sent back for a corrected answer, at most
-``max_repairs`` times.
+``max_repairs`` times. The prompt lists the brief's themes
+(:func:`~bsc_toolkit.generate.themes.extract_themes`); a valid answer that leaves a
+theme uncovered (:func:`~bsc_toolkit.generate.coverage.theme_coverage`) is sent back
+too, naming the theme, within the same budget of repairs; if the last answer still
+misses a theme, it is kept and the generator note names the themes it misses.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from ..scorecard import Scorecard, check_cascade, lint, scorecard_json_schema
 from ..scorecard._yaml import DocumentError, load_json
 from ..scorecard.io import load_scorecard, scorecard_from_data
 from .brief import Brief, as_brief
+from .coverage import theme_coverage
 from .llm import (
     RESPONSE_MODE_ENV,
     LLMConfig,
@@ -32,10 +37,12 @@ from .llm import (
     resolve_config,
     resolve_response_mode,
 )
-from .offline import DEFAULT_N_KPIS, generate_offline
+from .offline import DEFAULT_N_KPIS, generate_offline, match_sector
 from .prompts import render
+from .themes import extract_themes
 
-__all__ = ["generate_scorecard", "check_answer", "response_format", "schema_prompt", "REPAIR_LINT_CODES"]
+__all__ = ["generate_scorecard", "check_answer", "generation_summary", "response_format", "schema_prompt",
+           "REPAIR_LINT_CODES"]
 
 log = logging.getLogger("bsc_toolkit.generate")
 
@@ -126,6 +133,39 @@ def generate_scorecard(
     return _generate_llm(b, cfg, parent=par, parent_ref=parent_ref, max_repairs=max_repairs, mode=mode)
 
 
+def generation_summary(scorecard: Scorecard, brief: Brief | str | os.PathLike[str] | dict[str, Any]) -> list[str]:
+    """What a user should know about a generated scorecard, one line each.
+
+    The sector the offline generator used and how sure the match is, how many of
+    the brief's themes the scorecard covers (naming the ones it misses), and how
+    many KPIs were drafted from the brief's words and still need a baseline and a
+    target.
+
+    Examples
+    --------
+    >>> sc = generate_scorecard("demo", provider="offline")
+    >>> generation_summary(sc, "demo")[0]
+    "Sector: Retail (high confidence: the brief's sector 'retail' is the library sector 'Retail')"
+    """
+    b = as_brief(brief)
+    lines = []
+    if scorecard.generator is not None and scorecard.generator.name == "offline":
+        lines.append(f"Sector: {match_sector(b)}")
+    cov = theme_coverage(scorecard, b)
+    if cov.n_themes:
+        line = f"Themes: {cov.n_covered} of {cov.n_themes} covered"
+        if cov.missing:
+            line += "; not covered: " + "; ".join(json.dumps(t.text, ensure_ascii=False) for t in cov.missing)
+        lines.append(line)
+    else:
+        lines.append("Themes: the brief lists none (no bullet list of priorities or `themes:` found)")
+    drafted = [k for k in scorecard.kpis if k.drafted]
+    if drafted:
+        lines.append(f"Drafted from the brief's words (drafted: true): {len(drafted)} KPI(s) - define each and "
+                     "set its baseline and target: " + ", ".join(k.id for k in drafted))
+    return lines
+
+
 def _parent_lines(parent: Scorecard) -> str:
     return "\n".join(
         f"- {o.id} ({o.perspective.value}): {json.dumps(o.name, ensure_ascii=False)}" for o in parent.objectives
@@ -136,7 +176,14 @@ def _messages(brief: Brief, parent: Scorecard | None) -> list[dict[str, str]]:
     cascade = ""
     if parent is not None:
         cascade = render("cascade", parent_name=parent.name, parent_objectives=_parent_lines(parent))
-    user = render("generate", brief=brief.as_text(), n_kpis=brief.n_kpis or DEFAULT_N_KPIS, cascade=cascade)
+    themes = extract_themes(brief)
+    listed = "\n".join(f"- {json.dumps(t.text, ensure_ascii=False)}" for t in themes) or "- (the brief lists none)"
+    per_p = ""
+    if brief.kpis_per_perspective:
+        per_p = " (per perspective: " + ", ".join(f"{k} {v}" for k, v in brief.kpis_per_perspective.items()) + ")"
+    n_kpis = sum(brief.kpis_per_perspective.values()) if brief.kpis_per_perspective else brief.n_kpis
+    user = render("generate", brief=brief.as_text(), n_kpis=f"{n_kpis or DEFAULT_N_KPIS}{per_p}",
+                  themes=listed, cascade=cascade)
     return [{"role": "system", "content": render("system")}, {"role": "user", "content": user}]
 
 
@@ -283,6 +330,16 @@ def check_answer(
     return (None, problems) if problems else (sc, [])
 
 
+def _stamp(sc: Scorecard, cfg: LLMConfig, attempt: int, state: _Mode, missing: list[str]) -> Scorecard:
+    """Record the generator, its attempts and any theme the answer still misses."""
+    created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    note = f"generated in {attempt} attempt(s); {state.note}; review before use"
+    if missing:
+        note += "; themes of the brief not covered: " + "; ".join(json.dumps(t, ensure_ascii=False) for t in missing)
+    gen = {"name": "openai", "model": cfg.model, "provider_url": cfg.url, "created": created, "note": note}
+    return sc.replace(generator=gen)
+
+
 def _generate_llm(
     brief: Brief, cfg: LLMConfig, *, parent: Scorecard | None, parent_ref: str | None, max_repairs: int,
     mode: str = "auto",
@@ -291,24 +348,32 @@ def _generate_llm(
     state = _Mode(mode)
     attempts = max_repairs + 1
     problems: list[str] = []
+    themes = extract_themes(brief)
+    best: tuple[Scorecard, int, list[str]] | None = None  # the last valid answer, its attempt, missing themes
     for attempt in range(1, attempts + 1):
         answer = _ask(cfg, messages, state)
         sc, problems = check_answer(answer, parent=parent, parent_ref=parent_ref)
+        missing: list[str] = []
         if sc is not None:
-            created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
-            gen = {"name": "openai", "model": cfg.model, "provider_url": cfg.url, "created": created,
-                   "note": f"generated in {attempt} attempt(s); {state.note}; review before use"}
-            return sc.replace(generator=gen)
+            missing = [t.text for t in theme_coverage(sc, brief, themes=themes).missing]
+            best = (sc, attempt, missing)
+            if not missing or attempt == attempts:
+                return _stamp(sc, cfg, attempt, state, missing)
+        what = (f"misses {len(missing)} theme(s) of the brief" if sc is not None
+                else f"is invalid ({len(problems)} problem(s))")
         log.warning(cfg.redact(
-            f"{cfg.provider} ({cfg.model}): answer {attempt} of at most {attempts} is invalid "
-            f"({len(problems)} problem(s)); " + ("asking for a correction" if attempt < attempts else "giving up")
+            f"{cfg.provider} ({cfg.model}): answer {attempt} of at most {attempts} {what}; "
+            + ("asking for a correction" if attempt < attempts else "giving up")
         ))
         if attempt < attempts:
-            messages += [
-                {"role": "assistant", "content": answer},
-                {"role": "user", "content": render("repair", attempt=attempt,
-                                                   problems="\n".join(f"- {p}" for p in problems))},
-            ]
+            if sc is not None:
+                follow = render("themes", attempt=attempt,
+                                missing="\n".join(f"- {json.dumps(t, ensure_ascii=False)}" for t in missing))
+            else:
+                follow = render("repair", attempt=attempt, problems="\n".join(f"- {p}" for p in problems))
+            messages += [{"role": "assistant", "content": answer}, {"role": "user", "content": follow}]
+    if best is not None:  # an earlier answer was valid; the repairs broke it: keep the valid one
+        return _stamp(best[0], cfg, best[1], state, best[2])
     shown = "; ".join(problems[:8]) + (f"; and {len(problems) - 8} more" if len(problems) > 8 else "")
     raise GenerationError(
         cfg.redact(f"the model's answers were still invalid after {attempts} attempt(s) "

@@ -17,6 +17,8 @@ from typing import Any
 from ..errors import GenerationError
 from ..scorecard import PERSPECTIVE_ORDER, Scorecard, lint
 from ._markdown import md_escape, sanitize_markdown
+from .brief import Brief, as_brief
+from .coverage import theme_coverage
 from .llm import chat, resolve_config
 from .prompts import render
 
@@ -31,7 +33,7 @@ _CATEGORIES: list[tuple[str, str, set[str], str]] = [
      "Every objective should lead upward Learning -> Process -> Customer -> Financial, one step at a time."),
     ("measures", "Measures that cannot steer: directions, targets, leading and lagging",
      {"objective-without-kpi", "missing-direction", "missing-target", "missing-indicator",
-      "target-direction", "threshold-order", "extreme-weights"},
+      "target-direction", "threshold-order", "extreme-weights", "drafted-kpi"},
      "Every KPI needs a direction, a baseline and a target, and should be marked leading or lagging."),
 ]
 
@@ -40,7 +42,33 @@ def _mark(ok: bool) -> str:
     return "OK" if ok else "needs work"
 
 
-def _offline_critique(sc: Scorecard) -> str:
+def _theme_lines(sc: Scorecard, brief: Brief | None) -> list[str]:
+    """The critique's section on the brief's themes: which ones the scorecard measures, which it misses."""
+    if brief is None:
+        return []
+    cov = theme_coverage(sc, brief)
+    lines = [f"## Themes of the brief: {_mark(not cov.missing)}", ""]
+    if not cov.n_themes:
+        return lines + ["- The brief names no themes (no list of priorities was found), so none can be checked.", ""]
+    lines.append(f"{cov.n_covered} of {cov.n_themes} themes the brief names are measured by an objective "
+                 "(its name, its KPIs or its initiatives use the theme's key words).")
+    lines.append("")
+    if cov.missing:
+        lines += ["**Not covered** (add or rename an objective or KPI that measures each, or say why it is "
+                  "left out):", ""]
+        lines += [f"- {md_escape(t.text)}" for t in cov.missing]
+        lines.append("")
+    covered = [m for m in cov.matches if m.covered]
+    if covered:
+        lines += ["**Covered:**", ""]
+        for m in covered:
+            objs = "; ".join(f"{o.id} {o.name}" for o in (sc.objective(i) for i in m.objectives))
+            lines.append(f"- {md_escape(m.theme.text)} → {md_escape(objs)}")
+        lines.append("")
+    return lines
+
+
+def _offline_critique(sc: Scorecard, brief: Brief | None = None) -> str:
     findings = lint(sc)
     n_k, n_o, n_l = len(sc.kpis), len(sc.objectives), len(sc.links)
     lines = [f"# Critique of the scorecard {md_escape(sc.name)}", ""]
@@ -59,7 +87,7 @@ def _offline_critique(sc: Scorecard) -> str:
         lead = sum(k.indicator == "leading" for k in ks)
         lag = sum(k.indicator == "lagging" for k in ks)
         lines.append(f"| {p.label} | {len(objs)} | {len(ks)} | {lead} | {lag} |")
-    lines += ["", "## Common mistakes", ""]
+    lines += [""] + _theme_lines(sc, brief) + ["## Common mistakes", ""]
     for _key, title, codes, rule in _CATEGORIES:
         hits = [f for f in findings if f.code in codes]
         bad = [f for f in hits if f.severity in ("error", "warning")]
@@ -105,6 +133,7 @@ def _offline_critique(sc: Scorecard) -> str:
 def critique(
     scorecard: Scorecard,
     *,
+    brief: Brief | str | os.PathLike[str] | dict[str, Any] | None = None,
     provider: str = "offline",
     model: str | None = None,
     base_url: str | None = None,
@@ -118,7 +147,9 @@ def critique(
     The offline version (default) is built from :func:`bsc_toolkit.scorecard.lint`
     findings with advice, plus checks of ownership, frequency and initiatives; with
     ``provider="openai"`` (or ``"auto"`` with a key configured) an LLM writes it from
-    the same findings and the scorecard.
+    the same findings and the scorecard. Given the ``brief``, it also lists the
+    brief's themes the scorecard does not cover
+    (:func:`~bsc_toolkit.generate.coverage.theme_coverage`).
 
     Examples
     --------
@@ -126,14 +157,19 @@ def critique(
     >>> text = critique(load_example("retail"))
     >>> text.startswith("# Critique")
     True
+    >>> "recruit pilots" in critique(load_example("retail"), brief={"themes": ["recruit pilots"]})
+    True
     """
+    b = as_brief(brief) if brief is not None else None
     cfg = resolve_config(provider, model=model, base_url=base_url, api_key=api_key,
                          timeout=timeout, retries=retries, backoff=backoff)
     if cfg is None:
-        return _offline_critique(scorecard)
-    findings = lint(scorecard)
-    user = render("critique", scorecard=scorecard.to_yaml(),
-                  findings="\n".join(f"- {f}" for f in findings) or "- no findings")
+        return _offline_critique(scorecard, b)
+    findings = [f"- {f}" for f in lint(scorecard)]
+    if b is not None:
+        findings += [f"- themes: the brief's theme {json.dumps(t.text, ensure_ascii=False)} is not covered by any "
+                     "objective, KPI or initiative" for t in theme_coverage(scorecard, b).missing]
+    user = render("critique", scorecard=scorecard.to_yaml(), findings="\n".join(findings) or "- no findings")
     answer = chat(cfg, [{"role": "system", "content": render("analyst")}, {"role": "user", "content": user}],
                   temperature=0.2)
     if not answer.strip():

@@ -31,6 +31,7 @@ LINT_RULES: dict[str, str] = {
     "kpis-per-objective": f"at most {MAX_KPIS_PER_OBJECTIVE} KPIs per objective",
     "missing-direction": "every KPI says whether higher or lower is better",
     "missing-target": "every KPI has a target",
+    "drafted-kpi": "a KPI drafted by a generator from the brief's words (drafted: true) needs its definition, baseline and target",
     "missing-indicator": "every KPI is marked leading or lagging",
     "target-direction": "targets point the way the direction says is better",
     "threshold-order": "green threshold is better than red",
@@ -161,7 +162,11 @@ def _lint(sc: Scorecard) -> Iterator[Finding]:
         if k.direction is None:
             yield Finding("missing-direction", "error", f"KPI '{k.name}' has no direction",
                           "set direction: up (higher is better) or down (lower is better)", where)
-        if k.target is None:
+        if k.drafted:
+            yield Finding("drafted-kpi", "info", f"drafted KPI '{k.name}': set its baseline and target",
+                          "the generator drafted it from the brief's words because no library KPI fitted: "
+                          "define how it is measured, then set baseline and target from your own data", where)
+        elif k.target is None:
             yield Finding("missing-target", "warning", f"KPI '{k.name}' has no target",
                           "set a target (and a baseline) so status and score can be computed", where)
         if k.indicator is None:

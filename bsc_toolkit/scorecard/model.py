@@ -150,6 +150,11 @@ class KPI(_Frozen):
         if v is not None and any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
             raise PydanticCustomError("bsc_column", "`column` must be one line of text (a column name)")
         return v
+    drafted: bool | None = Field(
+        default=None,
+        description="True when a generator drafted this KPI from the brief's own words (no library KPI "
+        "fitted): define how it is measured, then set its baseline and target.",
+    )
 
 
 class Objective(_Frozen):
@@ -164,6 +169,11 @@ class Objective(_Frozen):
     owner: str | None = Field(default=None, max_length=200)
     supports: tuple[str, ...] = Field(
         default=(), description="Ids of objectives in the parent scorecard this objective supports."
+    )
+    drafted: bool | None = Field(
+        default=None,
+        description="True when a generator drafted this objective from a theme of the brief rather than "
+        "taking it from a KPI library: check its wording.",
     )
 
     @property
