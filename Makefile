@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto --dist loadfile
 # The report tests render with the real Quarto CLI when ../shared/tools/quarto exists (a Quarto
 # 1.7.34 that installs itself from the package registries, < 1 s once installed); without it
 # those tests skip and say why.

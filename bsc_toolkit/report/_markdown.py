@@ -14,9 +14,10 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ._text import neutralise_shortcodes
+from ._text import WORD_JOINER, neutralise_shortcodes
 
 __all__ = [
+    "WORD_JOINER",
     "badge",
     "front_matter",
     "md_escape",

@@ -1,0 +1,192 @@
+"""Robustness of each verdict across a documented grid of defensible specifications.
+
+A specification curve (Simonsohn, Simmons & Nelson, *Nature Human Behaviour* 2020): every
+link is re-estimated under each combination of the choices an analyst could defend, and the
+verdicts are compared with the headline one.
+
+The grid (:func:`grid`):
+
+* ``transform``: ``none`` (levels), ``detrend`` (unit-specific or common linear trends),
+  ``diff`` (first differences) -- what ``auto`` chose is one of them;
+* ``own_lags``: 0, 1, 2 (the outcome's own past);
+* driver lags: the headline choice (the link's explicit ``lags``, or 1..p by BIC), lag 1 only,
+  and every lag 1..max_lag;
+* ``effects`` (panels): unit effects, unit and time effects;
+* ``estimator``: OLS; for panels under 30 periods also ``iv-fd`` (Anderson-Hsiao) with one own
+  lag and the headline lags, in levels and with unit trends.
+
+Each grid point tests every link of the scorecard, and its verdicts use Benjamini-Hochberg
+q-values across the links of that grid point (the same family the headline verdicts use).
+Specifications that come out identical (e.g. BIC choosing lag 1, or a link whose explicit lag
+is 1) are counted once. Per link the record says how many specifications there were
+(``n_specs``), how many have a verdict (``n_estimable``), the share of those that agree with
+the headline verdict (``agree_share``), the verdict counts, the range of the cumulative effect
+and of the standardized effect, which choices flip the verdict (``flips``: a choice whose
+specifications mostly disagree) and a ``label``:
+
+* ``robust``: at least :data:`ROBUST_SHARE` of the estimable specifications agree with the
+  headline verdict and none has a significant effect of the opposite sign to a significant
+  headline (supported vs contradicted);
+* ``fragile``: otherwise;
+* ``null``: the headline has no verdict (insufficient data).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .batch import LinkRequest, test_links
+from .data import PanelArrays
+from .options import Options
+from .results import LinkResult
+
+__all__ = ["GRID_NOTE", "ROBUST_SHARE", "GridPoint", "grid", "robustness"]
+
+#: share of estimable specifications that must agree with the headline for "robust"
+ROBUST_SHARE = 0.8
+#: below this many periods, panels get iv-fd specifications in the grid
+IV_FD_PERIODS = 30
+GRID_NOTE = (
+    "specification curve: transform none/detrend/diff x own lags 0-2 x driver lags (headline, lag 1 "
+    "only, 1..max_lag) x effects unit/unit+time (panels), plus iv-fd for panels under 30 periods; "
+    "BH within each specification; robust = at least 80% of the specifications with a verdict agree "
+    "with the headline and none significant with the opposite sign"
+)
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """One specification of the grid (the same for every link)."""
+
+    transform: str
+    own_lags: int
+    lag_choice: str  # "headline" | "lag 1" | "1..p"
+    effects: str
+    estimator: str = "ols"
+
+    def options(self, base: Options) -> Options:
+        return base.replace(transform=self.transform, own_lags=self.own_lags, effects=self.effects,
+                            estimator=self.estimator)
+
+
+def grid(opts: Options, *, is_panel: bool, n_periods: int) -> list[GridPoint]:
+    """The documented grid for a run with (resolved) options ``opts``."""
+    lag_choices = ("headline", "lag 1", f"1..{max(opts.max_lag, 1)}")
+    effects = ("unit", "both") if is_panel else ("none",)
+    out = [GridPoint(tr, own, lc, eff) for tr in ("none", "detrend", "diff") for eff in effects
+           for own in (0, 1, 2) for lc in lag_choices]
+    if is_panel and n_periods < IV_FD_PERIODS and opts.effects in ("unit", "both") and opts.cov in (
+            "unadjusted", "robust", "clustered"):
+        out += [GridPoint(tr, 1, "headline", opts.effects, "iv-fd") for tr in ("none", "detrend")]
+    return out
+
+
+def _lags(choice: str, link_lags: Sequence[int] | None, max_lag: int) -> list[int] | None:
+    if choice == "headline":
+        return list(link_lags) if link_lags is not None else None
+    if choice == "lag 1":
+        return [1]
+    return list(range(1, max(max_lag, 1) + 1))
+
+
+def _key(r: LinkResult) -> tuple[Any, ...]:
+    """What makes two specifications of a link the same model."""
+    m = r.method
+    return (m.get("transform"), m.get("own_lags"), tuple(m.get("lags") or []), m.get("effects"),
+            m.get("estimator"))
+
+
+def _spec_record(gp: GridPoint | None, r: LinkResult) -> dict[str, Any]:
+    m = r.method
+    lr = r.long_run
+    return {
+        "transform": m.get("transform"), "own_lags": m.get("own_lags"), "lags": list(m.get("lags") or []),
+        "lag_choice": gp.lag_choice if gp else "headline", "effects": m.get("effects"),
+        "estimator": "iv-fd" if m.get("estimator") == "iv-fd" else "ols",
+        "verdict": r.verdict, "effect": lr.estimate, "ci_low": lr.ci_low, "ci_high": lr.ci_high,
+        "std_effect": r.standardized_effect, "q_value": r.q_value, "headline": gp is None,
+    }
+
+
+def _range(values: list[float | None]) -> list[float] | None:
+    v = [x for x in values if x is not None and np.isfinite(x)]
+    return [float(min(v)), float(max(v))] if v else None
+
+
+def _flips(specs: list[dict[str, Any]], headline: dict[str, Any], verdict: str) -> list[str]:
+    """Choices whose estimable specifications mostly disagree with the headline verdict."""
+    out = []
+    for dim in ("transform", "own_lags", "lag_choice", "effects", "estimator"):
+        values = {s[dim] for s in specs}
+        for v in sorted(values, key=str):
+            if v == headline[dim]:
+                continue
+            sel = [s for s in specs if s[dim] == v and s["verdict"] != "insufficient_data"]
+            if sel and sum(s["verdict"] != verdict for s in sel) / len(sel) >= 0.5:
+                out.append(f"{dim}={v}")
+    return out
+
+
+def summarize(headline: LinkResult, results: list[tuple[GridPoint, LinkResult]]) -> dict[str, Any]:
+    """The ``robustness`` record of one link from its headline and its grid results."""
+    seen = {_key(headline)}
+    specs = [_spec_record(None, headline)]
+    for gp, r in results:
+        k = _key(r) if r.verdict != "insufficient_data" else (gp, "insufficient")
+        if k in seen:
+            continue
+        seen.add(k)
+        specs.append(_spec_record(gp, r))
+    verdict = headline.verdict
+    est = [s for s in specs if s["verdict"] != "insufficient_data"]
+    counts = Counter(s["verdict"] for s in specs)
+    agree = sum(s["verdict"] == verdict for s in est)
+    share = agree / len(est) if est else None
+    opposite = {"supported": "contradicted", "contradicted": "supported"}.get(verdict)
+    if verdict == "insufficient_data" or share is None:
+        label = None
+    elif share >= ROBUST_SHARE and not (opposite and counts.get(opposite, 0)):
+        label = "robust"
+    else:
+        label = "fragile"
+    return {
+        "n_specs": len(specs), "n_estimable": len(est), "agree_share": share,
+        "verdict_counts": {v: counts.get(v, 0) for v in
+                           ("supported", "contradicted", "not_supported", "insufficient_data")},
+        "effect_range": _range([s["effect"] for s in est]),
+        "std_effect_range": _range([s["std_effect"] for s in est]),
+        "flips": _flips(specs, specs[0], verdict) if label else [],
+        "label": label, "specs": specs,
+    }
+
+
+def robustness(
+    pa: PanelArrays, links: Sequence[LinkResult], requests: Sequence[LinkRequest], opts: Options,
+) -> list[dict[str, Any]]:
+    """The ``robustness`` record of each link (in order), from the grid of :func:`grid`.
+
+    ``links`` are the headline results (verdicts after FDR), ``requests`` what produced them.
+    """
+    from .validation import apply_fdr
+
+    points = grid(opts, is_panel=pa.is_panel, n_periods=pa.n_periods)
+    reqs: list[LinkRequest] = []
+    for gp in points:
+        o = gp.options(opts)
+        for rq in requests:
+            ml = rq.max_lag if rq.max_lag is not None else opts.max_lag
+            reqs.append(LinkRequest(rq.y_col, rq.x_col, lags=_lags(gp.lag_choice, rq.lags, ml), max_lag=rq.max_lag,
+                                    from_=rq.from_, to=rq.to, expected_sign=rq.expected_sign, options=o))
+    flat = test_links(pa, reqs, opts)
+    n = len(requests)
+    per_link: list[list[tuple[GridPoint, LinkResult]]] = [[] for _ in range(n)]
+    for g, gp in enumerate(points):
+        done, _ = apply_fdr(flat[g * n:(g + 1) * n], opts.alpha)
+        for i, r in enumerate(done):
+            per_link[i].append((gp, r))
+    return [summarize(h, res) for h, res in zip(links, per_link, strict=True)]
