@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["MISSING", "fmt_num", "fmt_p", "p_phrase", "fmt_ci", "fmt_count", "fmt_value",
+__all__ = ["MISSING", "fmt_num", "fmt_p", "p_phrase", "fmt_ci", "fmt_count", "fmt_lags", "fmt_value",
            "fmt_share", "as_float"]
 
 #: what a missing number prints as
@@ -164,3 +164,21 @@ def fmt_share(x: Any) -> str:
     if 0.995 <= f < 1:
         return ">99%"
     return f"{f * 100:.0f}%"
+
+
+def fmt_lags(lags: Any) -> str:
+    """Lags in words that cannot be mistaken for objective ids: ``lag 1``, ``lags 1–2``, ``lags 0, 2``.
+
+    Examples
+    --------
+    >>> fmt_lags([1]), fmt_lags([1, 2, 3]), fmt_lags((0, 2)), fmt_lags([])
+    ('lag 1', 'lags 1–3', 'lags 0, 2', '–')
+    """
+    vals = sorted({int(x) for x in (lags or []) if x is not None})
+    if not vals:
+        return MISSING
+    if len(vals) == 1:
+        return f"lag {vals[0]}"
+    if vals == list(range(vals[0], vals[-1] + 1)):
+        return f"lags {vals[0]}\u2013{vals[-1]}"
+    return "lags " + ", ".join(str(v) for v in vals)

@@ -33,7 +33,7 @@ def test_cli_text_lists_only_unexplained_and_counts_the_rest(sample_evidence_pat
     text = sections_text(load_evidence(_evidence(sample_evidence_path)))
     assert "candidate a4 -> b4" in text and "reverse   customer_retention" in text
     assert "a1 -> b1" not in text and "a2 -> b2" not in text
-    assert ("+ 3 candidate(s) the map itself may explain (indirect path in the map 1, "
+    assert ("+ 3 candidates the map itself may explain (indirect path in the map 1, "
             "shared driver(s) in the map 1, reverse of a path in the map 1)") in text
 
 

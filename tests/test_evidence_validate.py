@@ -146,13 +146,13 @@ def test_result_objects_are_read_only_and_render(ev):
         lk.verdict = "supported"
     with pytest.raises(AttributeError):
         ev.links = ()
-    assert "Verdict:" in lk.summary and "long-run effect" in lk.summary
+    assert "Verdict:" in lk.summary and "cumulative effect over the lag window" in lk.summary
     f = lk.to_frame()
     assert list(f["kind"]) == ["driver", "own", "long_run"]
     assert "<table" in lk._repr_html_()
     frame = ev.to_frame()
     assert list(frame["verdict"]) == [x.verdict for x in ev.links]
-    assert "Multiple testing: benjamini-hochberg" in ev.summary
+    assert "Benjamini-Hochberg FDR at 0.05 over 4 links" in ev.summary
     assert "supported" in ev._repr_html_()
 
 

@@ -157,7 +157,7 @@ def test_wooldridge_example_10_7_through_the_cli(hseinv, tmp_path, capsys):
                "unadjusted", "--json", str(out)])
     assert rc == 0
     printed = capsys.readouterr().out
-    assert "D1 -> O1" in printed and "not_supported" in printed
+    assert "D1 -> O1" in printed and "not supported" in printed
     lk = json.loads(out.read_text())["links"][0]
     assert_allclose([lk["long_run"]["estimate"], lk["long_run"]["std_error"]], [-0.381, 0.679],
                     atol=5e-4)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from .. import _limits
+from ..evidence.options import COVS, EFFECTS, ESTIMATORS, TRANSFORMS
 from ._common import csv_list, int_between, non_negative_int
 from .data_cmd import add_data_arguments, load_from_args
 
@@ -76,19 +78,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, metavar="FILE",
                    help="KPI history: CSV, Excel, Parquet, or a database for --sql")
     add_data_arguments(p)
-    p.add_argument("--effects", choices=["auto", "none", "unit", "time", "both"], default="auto",
+    p.add_argument("--effects", choices=["auto", *EFFECTS], default="auto",
                    help="fixed effects (auto: both for panels, none for a single series)")
-    p.add_argument("--cov", choices=["auto", "unadjusted", "robust", "clustered", "hac"], default="auto",
+    p.add_argument("--cov", choices=["auto", *COVS], default="auto",
                    help="standard errors (auto: clustered by unit for panels, hac for a single series)")
-    p.add_argument("--own-lags", type=non_negative_int, default=1, metavar="N",
+    p.add_argument("--own-lags", type=int_between(0, _limits.MAX_LAGS), default=1, metavar="N",
                    help="lags of the outcome itself in every model (default 1; 0 allowed)")
     p.add_argument("--controls", type=csv_list, default=[], metavar="A,B",
                    help="extra columns entering every model contemporaneously")
-    p.add_argument("--max-lag", type=non_negative_int, default=2, metavar="N",
+    p.add_argument("--max-lag", type=int_between(0, _limits.MAX_LAGS), default=2, metavar="N",
                    help="largest driver lag tried by BIC for links without explicit lags (default 2)")
-    p.add_argument("--transform", choices=["auto", "none", "detrend", "diff"], default="auto",
+    p.add_argument("--transform", choices=["auto", *TRANSFORMS], default="auto",
                    help="trends and unit roots: auto (ADF/KPSS), none, detrend, diff (default auto)")
-    p.add_argument("--estimator", choices=["ols", "iv-fd"], default="ols",
+    p.add_argument("--estimator", choices=ESTIMATORS, default="ols",
                    help="link-test estimator: ols (fixed effects, default) or iv-fd (Anderson-Hsiao "
                         "IV in first differences: less biased in short panels with feedback, less "
                         "power; panels only)")
@@ -99,6 +101,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-chains", action="store_true", help="skip the chain (indirect) effects")
     p.add_argument("--no-discovery", action="store_true",
                    help="skip the exploratory search for candidate and reverse links")
+    p.add_argument("--no-robustness", action="store_true",
+                   help="skip re-testing each link over the grid of defensible specifications "
+                        "(transform, own lags, driver lags, effects; labels robust/fragile)")
+    p.add_argument("--seasonal", action="store_true",
+                   help="month/quarter/week-of-year effects as controls (monthly, quarterly or weekly "
+                        "data; time effects absorb them already)")
     p.add_argument("--bootstrap", type=int_between(0, _limits.MAX_BOOTSTRAP), default=499, metavar="N",
                    help="bootstrap replications for the chain CIs (default 499; 0: Sobel only)")
     p.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
@@ -120,9 +128,9 @@ def run(args: argparse.Namespace) -> int:
     ev = validate(
         sc, history, effects=args.effects, cov=args.cov, own_lags=args.own_lags,
         controls=tuple(args.controls), max_lag=args.max_lag, transform=args.transform,
-        alpha=args.alpha, progress=False, drivers=not args.no_drivers, chains=not args.no_chains,
-        discovery=not args.no_discovery, bootstrap=args.bootstrap, seed=args.seed,
-        estimator=args.estimator,
+        alpha=args.alpha, progress=sys.stderr.isatty() and not args.quiet, drivers=not args.no_drivers,
+        chains=not args.no_chains, discovery=not args.no_discovery, bootstrap=args.bootstrap, seed=args.seed,
+        estimator=args.estimator, robustness=not args.no_robustness, seasonal=args.seasonal,
     )
     if args.json:
         write_json(ev.to_dict(), args.json)

@@ -39,11 +39,12 @@ if TYPE_CHECKING:
         load_evidence,
         map_explanation,
     )
-    from .validation import apply_fdr, validate
+    from .validation import validate
+    from .verdicts import apply_fdr
 
 _WHERE = {
     "PanelArrays": "data", "LeverResult": "levers", "simulate_lever": "levers",
-    "estimate_link": "linktest", "Options": "options", "apply_fdr": "validation", "validate": "validation",
+    "estimate_link": "linktest", "Options": "options", "apply_fdr": "verdicts", "validate": "validation",
     **{name: "results" for name in ("FORMAT", "ChainEffect", "DriverModel", "Estimate", "Evidence",
                                     "LinkResult", "NoEstimate", "Section", "Suggestion", "Term",
                                     "load_evidence", "map_explanation")},

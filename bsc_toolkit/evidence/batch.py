@@ -132,6 +132,8 @@ class LinkRequest:
     from_: str | None = None
     to: str | None = None
     expected_sign: str = "positive"
+    #: options of this request (resolved); None: those of the call
+    options: Options | None = None
 
 
 def _eligible(pa: PanelArrays, plan: LinkPlan) -> bool:
@@ -283,7 +285,8 @@ def test_links(pa: PanelArrays, requests: Sequence[LinkRequest], opts: Options) 
     results: list[LinkResult | None] = [None] * len(requests)
     plans: dict[int, LinkPlan] = {}
     for i, r in enumerate(requests):
-        o = opts if r.max_lag is None else opts.replace(max_lag=r.max_lag)
+        o = r.options or opts
+        o = o if r.max_lag is None else o.replace(max_lag=r.max_lag)
         pl = start_link(pa, r.y_col, r.x_col, from_=r.from_, to=r.to, expected_sign=r.expected_sign,
                         lags=r.lags, opts=o)
         if isinstance(pl, LinkResult):
@@ -297,7 +300,7 @@ def test_links(pa: PanelArrays, requests: Sequence[LinkRequest], opts: Options) 
         if i in one_by_one or not p.needs_bic or bic_too_short(pa, p):
             continue
         groups.setdefault((_shape(p.spec), p.opts.max_lag, p.opts.own_lags, p.opts.controls), []).append(i)
-    for idx in groups.values():
+    for _, idx in sorted(groups.items(), key=lambda kv: _block_order(kv[0], plans[kv[1][0]])):
         left = {id(p) for p in _bic_batch(pa, [plans[i] for i in idx])}
         one_by_one |= {i for i in idx if id(plans[i]) in left}
     for i, p in plans.items():
@@ -318,12 +321,17 @@ def test_links(pa: PanelArrays, requests: Sequence[LinkRequest], opts: Options) 
     for i, p in plans.items():
         if results[i] is None:
             fit_groups.setdefault((_shape(p.spec), tuple(p.lags), p.opts.own_lags, p.opts.controls), []).append(i)
-    for idx in fit_groups.values():
+    for _, idx in sorted(fit_groups.items(), key=lambda kv: _block_order(kv[0], plans[kv[1][0]], fit=True)):
         done, _ = _fit_batch(pa, [plans[i] for i in idx])
         by_plan = {id(p): r for p, r in done}
         for i in idx:
             results[i] = by_plan.get(id(plans[i])) or finish_link(pa, plans[i])
     return [r for r in results if r is not None]
+
+
+def _block_order(key: Any, p: LinkPlan, fit: bool = False) -> tuple[Any, ...]:
+    """Groups sorted by the block they use, so each block is built once (the cache is small)."""
+    return (*_shape(p.spec), p.start if fit else p.bic_start, repr(key))
 
 
 def _shape(spec: Spec) -> tuple[str, str, str, bool]:

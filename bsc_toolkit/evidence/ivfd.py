@@ -160,7 +160,8 @@ def build_iv_fd(
             snames.append(f"_unit_{i}")
     if struct:
         X = np.column_stack([X, *struct])
-    return IVDesign(y, X.reshape(len(y), -1), [*names, *snames], Zx.reshape(len(y), n_inst),
+    X = X.reshape(len(y), len(names) + len(snames))
+    return IVDesign(y, X, [*names, *snames], Zx.reshape(len(y), n_inst),
                     inames,
                     [len(lags)] if own_lags else [], u_codes.astype(np.int64),
                     (tt - tt.min() if len(tt) else tt).astype(np.int64), N * max(T - start, 0), start,

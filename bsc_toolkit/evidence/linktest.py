@@ -35,7 +35,7 @@ import numpy as np
 from ..errors import DataError
 from . import guards
 from .data import PanelArrays
-from .design import Sample, Spec, absorbed, all_untested, build_sample, make_spec
+from .design import Sample, Spec, absorbed, all_untested, build_sample, make_spec, series_classes
 from .estimators import Fit, fit
 from .inference import link_estimates
 from .ivfd import BIC_CAVEAT, estimate_iv_fd
@@ -69,6 +69,8 @@ class LinkPlan:
     given_lags: list[int] | None
     lags: list[int] = field(default_factory=list)
     caveats: list[str] = field(default_factory=list)
+    #: a qualifier the verdict must carry (a unit root the requested transform keeps), or ""
+    unit_root: str = ""
 
     @property
     def needs_bic(self) -> bool:
@@ -123,7 +125,10 @@ def start_link(
     _short_data_caveat(pa, y_col, x_col, opts, caveats)
     method["transform"], method["transform_reason"] = spec.transform, spec.explain()
     given = sorted(int(x) for x in lags) if lags is not None else None
-    return LinkPlan(y_col, x_col, opts, spec, base, method, given, caveats=caveats)
+    unit_root = _forced_unit_root(pa, y_col, x_col, opts, spec) or ""
+    if unit_root:
+        caveats.append(unit_root)
+    return LinkPlan(y_col, x_col, opts, spec, base, method, given, caveats=caveats, unit_root=unit_root)
 
 
 def choose_lags(pa: PanelArrays, plan: LinkPlan) -> str | None:
@@ -217,6 +222,13 @@ def assemble_link(plan: LinkPlan, names: list[str], f: Fit, engine: str, std_eff
                               caveats))
     lr = out["long_run"]["estimate"]
     out["standardized_effect"] = lr * std_effect if (lr is not None and std_effect is not None) else None
+    if plan.unit_root:
+        out["flags"] = ["unit_root"]
+    why = unstable_dynamics(out["own_terms"])
+    if why:  # no plain verdict from an explosive or unit-root model; its numbers stay for inspection
+        kept = {k: out[k] for k in ("terms", "own_terms", "long_run", "long_run_multiplier",
+                                    "standardized_effect", "p_value", "joint_p_value") if k in out}
+        return insufficient_link(plan.base, why, **kept, flags=["unstable"], caveats=caveats)
     out.update(q_value=None, verdict="not_supported",
                reason="provisional: verdict set after the multiple-testing correction")
     if plan.given_lags is None:
@@ -228,6 +240,32 @@ def assemble_link(plan: LinkPlan, names: list[str], f: Fit, engine: str, std_eff
             f"be affected too")
     out["caveats"] = caveats
     return LinkResult(out)
+
+
+def unstable_dynamics(own_terms: list[dict[str, Any]]) -> str | None:
+    """A reason when the outcome's own lags sum to one or more (explosive or a unit root)."""
+    if not own_terms:
+        return None
+    rho = sum(float(t["estimate"]) for t in own_terms if t.get("estimate") is not None)
+    if rho < 1:
+        return None
+    return (f"unstable dynamics: the outcome's own lags sum to {rho:.3g} >= 1 (explosive or a unit root "
+            f"the transform did not remove), so the regression can be spurious and no long-run effect "
+            f"exists; difference the data (transform='diff') or check the series")
+
+
+def _forced_unit_root(pa: PanelArrays, y_col: str, x_col: str, opts: Options, spec: Spec) -> str | None:
+    """A transform chosen by hand that leaves a unit root in the model (auto would difference)."""
+    if opts.transform == "auto" or spec.transform == "diff":
+        return None
+    classes = series_classes(pa, (y_col, x_col), opts.effects)
+    roots = [c for c, k in classes.items() if k.adf_unit_root]
+    if not roots:
+        return None
+    return (f"unit root not ruled out: ADF does not reject a unit root in {', '.join(repr(c) for c in roots)} "
+            f"(p > 0.10 with and without a trend) and the model keeps the levels (transform="
+            f"'{spec.transform}' as requested), so a significant result can be spurious; transform='auto' "
+            f"would difference them (the tests have little power in short series)")
 
 
 def finish_link(pa: PanelArrays, plan: LinkPlan) -> LinkResult:

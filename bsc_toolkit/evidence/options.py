@@ -128,6 +128,8 @@ class Options:
     discovery: bool = True
     bootstrap: int = 499
     seed: int = 0
+    robustness: bool = True
+    seasonal: bool = False
 
     def __post_init__(self) -> None:
         choice(self.effects, "effects", EFFECTS, auto=True)
@@ -144,7 +146,7 @@ class Options:
         if isinstance(ctrl, str) or not all(isinstance(c, str) for c in ctrl):
             raise OptionError(f"`controls` must be a list of column names, got {ctrl!r}")
         object.__setattr__(self, "controls", tuple(ctrl))
-        for name in ("drivers", "chains", "discovery"):
+        for name in ("drivers", "chains", "discovery", "robustness", "seasonal"):
             if not isinstance(getattr(self, name), bool):
                 raise OptionError(f"`{name}` must be True or False, got {getattr(self, name)!r}")
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .schema import FORMAT, read_evidence_data
+from .text import evidence_text, link_text, map_explanation, sections_text
 
 __all__ = ["FORMAT", "ChainEffect", "DriverModel", "Estimate", "Evidence", "LinkResult", "NoEstimate",
            "Section", "Suggestion", "Term", "insufficient_link", "load_evidence", "map_explanation",
@@ -286,6 +287,12 @@ class LinkResult:
         return tuple(self._d.get("caveats", []))
 
     @property
+    def flags(self) -> tuple[str, ...]:
+        """Qualifiers of the verdict: ``unstable`` (no verdict: explosive or unit-root dynamics),
+        ``unit_root`` (a unit root is not ruled out in the levels the requested transform keeps)."""
+        return tuple(self._d.get("flags", []))
+
+    @property
     def lags(self) -> tuple[int, ...]:
         return tuple(self._d.get("method", {}).get("lags", []))
 
@@ -323,39 +330,8 @@ class LinkResult:
 
     @property
     def summary(self) -> str:
-        m = self._d.get("method", {})
-        head = f"Link {self.from_} -> {self.to} ({self.from_kpi} -> {self.to_kpi}), expected {self.expected_sign}"
-        lines = [head, "=" * len(head), f"Verdict: {self.verdict} - {self.reason}"]
-        lines.append(
-            f"Method: {m.get('estimator', '?')}, transform {m.get('transform', '?')}, effects "
-            f"{m.get('effects', '?')}, covariance {m.get('covariance', '?')}, lags {m.get('lags', [])} "
-            f"({m.get('lag_selection', '?')}), own lags {m.get('own_lags', '?')}, controls "
-            f"{m.get('controls', []) or 'none'}"
-        )
-        if m.get("transform_reason"):
-            lines.append(f"Transform: {m['transform_reason']}")
-        lines.append(
-            f"Observations: {self.n_obs} used, {self.n_dropped} dropped for missing values, "
-            f"{self.n_units} unit(s), {self.n_periods} period(s)"
-        )
-        if self.terms or self.own_terms:
-            lines.append("")
-            lines.append(f"{'term':<34}{'estimate':>11}{'std.err':>11}{'p':>9}{'95% CI':>24}")
-            for t in (*self.terms, *self.own_terms):
-                ci = f"[{_fmt(t.ci_low)}, {_fmt(t.ci_high)}]"
-                lines.append(f"{t.name[:33]:<34}{_fmt(t.estimate):>11}{_fmt(t.std_error):>11}"
-                             f"{_fmt_p(t.p_value):>9}{ci:>24}")
-            lr = self.long_run
-            ci = f"[{_fmt(lr.ci_low)}, {_fmt(lr.ci_high)}]"
-            lines.append(f"{'long-run effect (sum of lags)':<34}{_fmt(lr.estimate):>11}"
-                         f"{_fmt(lr.std_error):>11}{_fmt_p(lr.p_value):>9}{ci:>24}")
-            lines.append(
-                f"joint Wald p = {_fmt_p(self.joint_p_value)}, q (BH) = {_fmt_p(self.q_value)}, "
-                f"standardized effect = {_fmt(self.standardized_effect)}"
-            )
-        for c in self.caveats:
-            lines.append(f"Caveat: {c}")
-        return "\n".join(lines)
+        """The link in full (verdict, method, terms, cumulative effect, multiplier, caveats)."""
+        return link_text(self._d)
 
     def __str__(self) -> str:
         return self.summary
@@ -371,7 +347,8 @@ class LinkResult:
 
 
 def insufficient_link(base: Mapping[str, Any], reason: str, **extra: Any) -> LinkResult:
-    """A link without a verdict: ``insufficient_data``, the reason, every estimate null."""
+    """A link without a verdict: ``insufficient_data``, the reason, every estimate null (``extra``
+    keeps some, e.g. the estimates of an unstable model, for inspection)."""
     d = dict(base)
     d.update({
         "verdict": "insufficient_data", "reason": reason, "terms": [], "own_terms": [],
@@ -532,45 +509,15 @@ class Evidence:
         return pd.DataFrame(rows, columns=cols)
 
     def table(self) -> str:
-        """The links as a fixed-width text table (what ``bsc validate`` prints)."""
-        lines = [f"{'link':<34}{'lags':<8}{'long-run effect [95% CI]':<34}{'q':>8}  verdict"]
-        for lk in self._links:
-            name = f"{lk.from_} -> {lk.to}"
-            lags = ",".join(str(x) for x in lk.lags) or "-"
-            lr = lk.long_run
-            eff = "-" if lr.estimate is None else f"{lr.estimate:+.3g} [{lr.ci_low:.3g}, {lr.ci_high:.3g}]"
-            lines.append(f"{name[:33]:<34}{lags:<8}{eff:<34}{_fmt_p(lk.q_value):>8}  {lk.verdict}")
-        return "\n".join(lines)
+        """The verdict table with caveat marks (part of :attr:`summary`)."""
+        text = self.summary
+        start = text.index("\nlink ") + 1 if "\nlink " in text else 0
+        return text[start:].split("\n\n")[0]
 
     @property
     def summary(self) -> str:
-        s = self._d.get("settings", {})
-        dat = self._d.get("data", {})
-        kind = (f"panel of {dat.get('n_units')} units" if dat.get("is_panel") else "single series")
-        c = self.counts()
-        head = f"Evidence for '{self.scorecard}': {len(self._links)} links"
-        lines = [
-            head, "=" * len(head),
-            f"Data: {dat.get('source', '?')}, {kind} x {dat.get('n_periods')} "
-            f"{dat.get('frequency', '')} periods ({dat.get('first_period')} to {dat.get('last_period')})",
-            f"Settings: effects {s.get('effects')}, covariance {s.get('cov')}, own lags "
-            f"{s.get('own_lags')}, max lag {s.get('max_lag')} ({s.get('lag_criterion', 'bic').upper()}), "
-            f"transform {s.get('transform')}, controls {s.get('controls') or 'none'}, alpha {s.get('alpha')}",
-            f"Multiple testing: {self._d.get('multiple_testing', {}).get('method', '?')} over "
-            f"{self._d.get('multiple_testing', {}).get('n_tests', 0)} links",
-            "Verdicts: " + ", ".join(f"{v} {c[v]}" for v in VERDICTS),
-            "",
-            self.table(),
-        ]
-        for lk in self._links:
-            if lk.verdict == "insufficient_data":
-                lines.append(f"  {lk.from_} -> {lk.to}: {lk.reason}")
-        extra = sections_text(self)
-        if extra:
-            lines.append(extra)
-        for w in self.warnings:
-            lines.append(f"Warning: {w}")
-        return "\n".join(lines)
+        """What ``bsc validate`` prints: verdicts with robustness and caveats, what was done, sections."""
+        return evidence_text(self.to_dict())
 
     def __str__(self) -> str:
         return self.summary
@@ -781,36 +728,6 @@ class ChainEffect(_Record):
         return pd.DataFrame(rows)
 
 
-def map_explanation(s: Mapping[str, Any]) -> str | None:
-    """How the strategy map itself may explain an exploratory candidate link, or None.
-
-    A candidate ``x -> y`` that the map already implies through an indirect path, that runs
-    against a path of the map (reverse), or whose two KPIs share a driver in the map is
-    expected in data generated by that map: persistent KPIs on one chain predict each other.
-    Such candidates are listed, but they are not evidence of a *missing* link.
-
-    Examples
-    --------
-    >>> map_explanation({"kind": "candidate", "implied_by_map": True})
-    'indirect path in the map'
-    >>> map_explanation({"kind": "candidate", "common_drivers_in_map": ["a", "b"]})
-    'shared driver(s) in the map: a, b'
-    >>> map_explanation({"kind": "candidate"}) is None
-    True
-    """
-    if s.get("kind") != "candidate":
-        return None
-    why = []
-    if s.get("implied_by_map"):
-        why.append("indirect path in the map")
-    if s.get("reverse_implied_by_map"):
-        why.append("reverse of a path in the map")
-    common = s.get("common_drivers_in_map") or []
-    if common:
-        why.append("shared driver(s) in the map: " + ", ".join(map(str, common)))
-    return "; ".join(why) or None
-
-
 class Suggestion(_Record):
     """An EXPLORATORY suggestion: a candidate link not in the map, or a reverse-causality flag."""
 
@@ -871,53 +788,3 @@ def _suggestion_frame(items: Sequence[Mapping[str, Any]]):
     return pd.DataFrame([{c: (",".join(map(str, s.get(c) or [])) if c == "lags"
                               else map_explanation(s) if c == "explained_by_map" else s.get(c)) for c in cols}
                          for s in items], columns=cols)
-
-
-
-def sections_text(ev: Evidence) -> str:
-    """Short text sections for drivers, chains and suggestions (what ``bsc validate`` prints)."""
-    d = ev.to_dict()
-    lines: list[str] = []
-    drivers = d.get("drivers") or []
-    if drivers:
-        lines += ["", "Driver models (each lagging Financial KPI on all leading KPIs that reach it)"]
-        for m in drivers:
-            if m.get("status") != "estimated":
-                lines.append(f"  {m.get('outcome_kpi')}: no estimate - {m.get('reason')}")
-                continue
-            jt = m.get("joint_test") or {}
-            oos = m.get("out_of_sample") or {}
-            o = (f"OOS RMSE x{oos['relative_rmse']:.3f} vs own past, DM p {_fmt_p(oos.get('dm_p_value'))}"
-                 if oos.get("status") == "estimated" and oos.get("relative_rmse") is not None
-                 else f"OOS: {oos.get('reason', 'not computed')}")
-            lines.append(f"  {m.get('outcome_kpi')}: {len(m.get('drivers') or [])} leading KPIs, joint "
-                         f"p {_fmt_p(jt.get('p_value'))}; {o}")
-    chains = d.get("chains") or []
-    if chains:
-        lines += ["", "Chains (indirect effect = product of the steps' long-run effects)"]
-        for c in chains:
-            ie = c.get("indirect_effect") or {}
-            eff = ("-" if ie.get("estimate") is None else f"{ie['estimate']:+.3g} {_ci(ie)}")
-            lines.append(f"  {' -> '.join(map(str, c.get('path') or []))}: {eff}, "
-                         f"{len(c.get('supported_steps') or [])}/{len(c.get('steps') or [])} steps supported")
-    sugg = d.get("suggestions") or []
-    if d.get("discovery") is not None or sugg:
-        lines += ["", "EXPLORATORY suggestions (own FDR families; leads, not findings)"]
-        if not sugg:
-            lines.append("  none")
-        explained = [s for s in sugg if map_explanation(s)]
-        for s in sugg:
-            if map_explanation(s):
-                continue
-            lines.append(f"  {s.get('kind'):<10}{s.get('from_kpi')} -> {s.get('to_kpi')}: "
-                         f"{_num(s.get('estimate'), True)}, q {_fmt_p(s.get('q_value'))}")
-        if explained:
-            kinds: dict[str, int] = {}
-            for s in explained:
-                for part in (map_explanation(s) or "").split("; "):
-                    key = part.split(":")[0]
-                    kinds[key] = kinds.get(key, 0) + 1
-            detail = ", ".join(f"{k} {v}" for k, v in kinds.items())
-            lines.append(f"  + {len(explained)} candidate(s) the map itself may explain ({detail}); "
-                         "not listed (see the JSON or Evidence.suggestions.to_frame())")
-    return "\n".join(lines)

@@ -44,6 +44,7 @@ from .batch import LinkRequest, test_links
 from .data import PanelArrays
 from .options import Options
 from .results import LinkResult
+from .verdicts import apply_fdr
 
 __all__ = ["GRID_NOTE", "ROBUST_SHARE", "GridPoint", "grid", "robustness"]
 
@@ -172,8 +173,6 @@ def robustness(
 
     ``links`` are the headline results (verdicts after FDR), ``requests`` what produced them.
     """
-    from .validation import apply_fdr
-
     points = grid(opts, is_panel=pa.is_panel, n_periods=pa.n_periods)
     reqs: list[LinkRequest] = []
     for gp in points:

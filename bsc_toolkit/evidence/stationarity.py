@@ -73,6 +73,14 @@ SHORT_SERIES_CAVEAT = (
 class SeriesClass:
     kind: str  # "stationary" | "trend-stationary" | "unit root" | "untested"
     detail: str
+    #: ADF p-value (Choi-combined for panels) without and with a trend, when the tests ran
+    adf_p: tuple[float, float] | None = None
+
+    @property
+    def adf_unit_root(self) -> bool:
+        """ADF itself does not reject a unit root at 10%, with or without a trend (strong evidence,
+        unlike a KPSS rejection alone, which short persistent series often give)."""
+        return self.kind == "unit root" and self.adf_p is not None and min(self.adf_p) > 0.10
 
 
 def _adf_p(s: np.ndarray, regression: str, fixed_lag: bool) -> float:
@@ -126,6 +134,7 @@ def classify_series(v: np.ndarray) -> SeriesClass:
         "unit root",
         f"ADF does not reject a unit root or KPSS rejects stationarity (level: ADF p={a_c:.3f}, "
         f"KPSS p={_kp(k_c)}; trend: ADF p={a_t:.3f}, KPSS p={_kp(k_t)})",
+        (a_c, a_t),
     )
 
 
@@ -166,15 +175,18 @@ def mackinnon_p(stat: np.ndarray, regression: str) -> np.ndarray:
 
 
 def _ols_first_t(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """t statistic of the first coefficient of y[i] on X[i] for a stack of regressions (QR)."""
-    Q, R = np.linalg.qr(X)
-    b = np.linalg.solve(R, np.einsum("mnk,mn->mk", Q, y)[..., None])[..., 0]
+    """t statistic of the first coefficient of y[i] on X[i] for a stack of regressions.
+
+    Pseudo-inverse, as statsmodels' OLS (so a degenerate series gives what statsmodels gives
+    instead of an error)."""
+    P = np.linalg.pinv(X)  # m x k x n
+    b = np.einsum("mkn,mn->mk", P, y)
     e = y - np.einsum("mnk,mk->mn", X, b)
     n, k = X.shape[1], X.shape[2]
     s2 = np.einsum("mn,mn->m", e, e) / (n - k)
-    Ri = np.linalg.inv(R)
-    var0 = s2 * np.einsum("mj,mj->m", Ri[:, 0, :], Ri[:, 0, :])
-    return b[:, 0] / np.sqrt(var0)
+    var0 = s2 * np.einsum("mn,mn->m", P[:, 0, :], P[:, 0, :])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return b[:, 0] / np.sqrt(var0)
 
 
 def adf_fixed_lag(S: np.ndarray, regression: str) -> np.ndarray:
@@ -302,6 +314,7 @@ def classify_panel(a: np.ndarray, *, time_demean: bool) -> SeriesClass:
         "unit root",
         f"{base}: Choi-combined ADF p={p_c:.3f} (level) / {p_t:.3f} (trend), KPSS rejects in "
         f"{k_c:.0%} (level) / {k_t:.0%} (trend) of units",
+        (p_c, p_t),
     )
 
 

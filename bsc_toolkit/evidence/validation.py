@@ -7,75 +7,14 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import DataError
+from ..errors import DataError, OptionError
 from .batch import LinkRequest, test_links
 from .data import PanelArrays
-from .inference import bh_qvalues
 from .options import Options
 from .results import FORMAT, Evidence, LinkResult
+from .verdicts import FDR_NOTE, apply_fdr
 
 __all__ = ["apply_fdr", "validate"]
-
-FDR_NOTE = (
-    "q-values control the false discovery rate across all links tested in this run "
-    "(Benjamini-Hochberg step-up; equal to statsmodels' multipletests method 'fdr_bh'); "
-    "links without a p-value (insufficient data) are not counted"
-)
-
-
-def _sign_word(x: float) -> str:
-    return "positive" if x > 0 else "negative"
-
-
-def _q_text(q: float) -> str:
-    """'q < 0.001' for tiny values (their digits mean nothing), else 'q = 0.0123'."""
-    return "q < 0.001" if q < 0.001 else f"q = {q:.3g}"
-
-
-def apply_fdr(links: Sequence[LinkResult], alpha: float) -> tuple[list[LinkResult], int]:
-    """Benjamini-Hochberg q-values and final verdicts for links that have a p-value.
-
-    Returns the updated links and the number of tests.
-
-    Examples
-    --------
-    >>> links, n = apply_fdr([], 0.05)
-    >>> n
-    0
-    """
-    out = list(links)
-    for i, lk in enumerate(links):  # estimable but without a p-value (zero or undefined SE)
-        if lk.verdict != "insufficient_data" and lk.p_value is None:
-            none = {"estimate": None, "std_error": None, "ci_low": None, "ci_high": None, "p_value": None}
-            out[i] = lk._replace(
-                verdict="insufficient_data", q_value=None, p_value=None, joint_p_value=None,
-                terms=[], own_terms=[], long_run=none, standardized_effect=None,
-                reason="no p-value: the standard error of the long-run effect is zero or undefined")
-    links = out
-    idx = [i for i, lk in enumerate(links) if lk.verdict != "insufficient_data" and lk.p_value is not None]
-    if not idx:
-        return out, 0
-    q = bh_qvalues([links[i].p_value for i in idx])
-    level = f"{100 * (1 - alpha):g}%"
-    for i, qv in zip(idx, q, strict=False):
-        lk = links[i]
-        lr = lk.long_run
-        eff = f"long-run effect {lr.estimate:+.3g}"
-        if lr.ci_low is not None:
-            eff += f" ({level} CI {lr.ci_low:.3g} to {lr.ci_high:.3g})"
-        qv = float(qv)
-        if qv <= alpha and lr.estimate is not None and lr.estimate != 0:
-            if _sign_word(lr.estimate) == lk.expected_sign:
-                verdict, why = "supported", f"{eff}, {_q_text(qv)} (FDR level {alpha:g}), expected sign"
-            else:
-                verdict = "contradicted"
-                why = (f"{eff}, {_q_text(qv)} (FDR level {alpha:g}), but the sign is "
-                       f"{_sign_word(lr.estimate)}, {lk.expected_sign} was expected")
-        else:
-            verdict, why = "not_supported", f"{eff}, not significant after FDR ({_q_text(qv)}, FDR level {alpha:g})"
-        out[i] = lk._replace(q_value=qv, verdict=verdict, reason=why)
-    return out, len(idx)
-
 
 def _feedback_caveats(links: list[LinkResult], suggestions: list[dict[str, Any]], *, is_panel: bool,
                       effects: str) -> list[LinkResult]:
@@ -167,6 +106,8 @@ def validate(
     bootstrap: int = 499,
     seed: int = 0,
     estimator: str = "ols",
+    robustness: bool = True,
+    seasonal: bool = False,
 ) -> Evidence:
     """Test every cause-and-effect link of a scorecard on KPI history.
 
@@ -230,6 +171,15 @@ def validate(
         only, effects ``unit`` or ``both``. Driver models and discovery stay OLS; chains
         through iv-fd links use Sobel intervals (no bootstrap).
 
+    robustness : bool
+        Re-test every link over a documented grid of defensible specifications (transform,
+        own lags, driver lags, effects, and iv-fd for short panels) and label each verdict
+        ``robust`` or ``fragile`` (``links[].robustness``; see
+        :mod:`bsc_toolkit.evidence.robustness`).
+    seasonal : bool
+        Period-of-year effects (monthly, weekly or quarterly data) as controls, for seasonal
+        KPIs; with time effects in the model they are absorbed already.
+
     Returns
     -------
     Evidence
@@ -251,7 +201,8 @@ def validate(
     """
     opts = Options(effects=effects, cov=cov, own_lags=own_lags, controls=tuple(controls or ()),
                    max_lag=max_lag, transform=transform, alpha=alpha, engine=engine, estimator=estimator,
-                   drivers=drivers, chains=chains, discovery=discovery, bootstrap=bootstrap, seed=seed)
+                   drivers=drivers, chains=chains, discovery=discovery, bootstrap=bootstrap, seed=seed,
+                   robustness=robustness, seasonal=seasonal)
     with single_threaded_blas():
         return _validate(scorecard, history, opts, progress)
 
@@ -272,12 +223,21 @@ def _validate(scorecard: Any, history: Any, opts: Options, progress: bool) -> Ev
     opts = opts.resolve(is_panel=bool(history.is_panel), source=source)
     plan = _plan(scorecard, history, opts.controls, source)
     pa = PanelArrays.from_history(history)
-    bar = _Progress(progress, 1 + opts.drivers + opts.chains + opts.discovery)
+    opts, notes = _controls(pa, plan, opts, history)
+    bar = _Progress(progress, 1 + opts.robustness + opts.drivers + opts.chains + opts.discovery)
     bar.stage("testing links")
-    results = test_links(pa, [LinkRequest(tk, fk, lags=lk.lags, max_lag=lk.max_lag, from_=lk.source,
-                                          to=lk.target, expected_sign=lk.sign) for lk, fk, tk in plan], opts)
+    requests = [LinkRequest(tk, fk, lags=lk.lags, max_lag=lk.max_lag, from_=lk.source, to=lk.target,
+                            expected_sign=lk.sign) for lk, fk, tk in plan]
+    results = test_links(pa, requests, opts)
     results, n_tests = apply_fdr(results, opts.alpha)
+    if opts.robustness and results:
+        from .robustness import robustness
+
+        bar.stage("robustness (specification grid)")
+        records = robustness(pa, results, requests, opts)
+        results = [r._replace(robustness=rec) for r, rec in zip(results, records, strict=True)]
     sections, warnings = _sections(scorecard, pa, results, opts, bar)
+    warnings = notes + warnings
     bar.close()
     results = sections.pop("links")
     n_ins = sum(r.verdict == "insufficient_data" for r in results)
@@ -286,6 +246,115 @@ def _validate(scorecard: Any, history: Any, opts: Options, progress: bool) -> Ev
     if not results:
         warnings.append("the scorecard has no links to test")
     return _evidence(scorecard, history, pa, opts, results, n_tests, sections, warnings)
+
+
+def _driver_vs_links(dm: dict[str, Any], links: Sequence[LinkResult]) -> str | None:
+    """One sentence when a driver model and the link tests into the same KPI give different advice."""
+    if dm.get("status") != "estimated":
+        return None
+    y = dm.get("outcome_kpi")
+    into = [lk for lk in links if lk.to_kpi == y and lk.verdict != "insufficient_data"]
+    if not into:
+        return None
+    oos = dm.get("out_of_sample") or {}
+    gain = bool(oos.get("adds_information"))
+    sup = [lk for lk in into if lk.verdict == "supported"]
+    lag0 = [f"{lk.from_} -> {lk.to}" for lk in into if 0 in lk.lags]
+    what_dm = (f"the driver model uses all {len(dm.get('drivers') or [])} leading KPIs that reach '{y}' "
+               f"together, at lags 1..p (and a link's own lags where it lists them), and judges "
+               f"out-of-sample forecasts against the outcome's own past")
+    what_lk = ("each link test judges one driver's cumulative effect net of the outcome's own past, "
+               "after the false-discovery-rate correction across all links")
+    extra = (f"; {', '.join(lag0)} include{'s' if len(lag0) == 1 else ''} lag 0 (the same period), which "
+             f"a forecast cannot use") if lag0 else ""
+    rel = oos.get("relative_rmse")
+    if gain and not sup:
+        return (f"'{y}': the leading KPIs improve its forecasts (RMSE {rel:.2f}x the own-past baseline) but no "
+                f"link into it is supported: {what_dm}, while {what_lk}{extra}; a joint, predictive signal "
+                f"spread over several drivers can be real without any single link being significant")
+    if sup and oos.get("status") == "estimated" and not gain:
+        names = ", ".join(f"{lk.from_} -> {lk.to}" for lk in sup)
+        return (f"'{y}': {names} {'is' if len(sup) == 1 else 'are'} supported, but the leading KPIs do not "
+                f"improve its out-of-sample forecasts: {what_lk}, while {what_dm}{extra}; an in-sample "
+                f"effect can be too small, or too unstable over time, to pay off in forecasts")
+    return None
+
+
+def _controls(pa: PanelArrays, plan: list[tuple[Any, str, str]], opts: Options, history: Any
+              ) -> tuple[Options, list[str]]:
+    """Check the controls, add seasonal ones on request; the options to use and the notes to show.
+
+    A control that is a link's outcome or driver (by name or by value) is refused; a control
+    that the fixed effects absorb (constant within every unit under unit effects, or the same
+    for every unit in each period under time effects) is dropped with a note; strongly seasonal
+    KPIs are named, with what the model does about it.
+    """
+    from .seasonal import add_season_columns, season_positions, season_word, seasonality
+
+    ends = {k: f"{'driver' if k == fk else 'outcome'} of link {lk.source} -> {lk.target}"
+            for lk, fk, tk in plan for k in (fk, tk)}
+    notes: list[str] = []
+    keep = []
+    for c in opts.controls:
+        if c in ends:
+            raise OptionError(f"control '{c}' is the {ends[c]}: a control cannot be a link's outcome or "
+                              f"driver (it would explain the outcome by itself); remove it from the controls")
+        same = [k for k in ends if _same_values(pa.col(c), pa.col(k))]
+        if same:
+            raise OptionError(f"control '{c}' has the same values as '{same[0]}', the {ends[same[0]]}: a "
+                              f"control cannot repeat a link's outcome or driver; remove it from the controls")
+        why = _absorbed(pa, c, opts.effects)
+        if why:
+            notes.append(f"control '{c}' dropped: {why}")
+        else:
+            keep.append(c)
+    seasons = season_positions(history.periods, str(history.frequency))
+    if opts.seasonal:
+        if seasons is None:
+            raise OptionError(f"`seasonal` needs monthly, quarterly or weekly periods; {pa.source} has "
+                              f"{history.frequency} periods")
+        if opts.effects in ("time", "both"):
+            notes.append(f"seasonal: the time effects already absorb {season_word(str(history.frequency))}-"
+                         f"of-year effects common to all units; nothing added")
+        else:
+            keep += add_season_columns(pa, seasons, str(history.frequency))
+    strong = seasonality(pa, sorted({k for _, fk, tk in plan for k in (fk, tk)}), seasons)
+    if strong:
+        word = season_word(str(history.frequency))
+        what = ", ".join(f"'{c}' ({r2:.0%})" for c, (r2, _) in strong.items())
+        if opts.effects in ("time", "both"):
+            handled = "the time effects absorb seasons shared by all units"
+        elif opts.seasonal:
+            handled = f"{word}-of-year effects are in every model (--seasonal)"
+        else:
+            handled = f"add {word}-of-year effects with --seasonal (seasonal=True)"
+        notes.append(f"strong seasonality: {word}-of-year means explain {what} of the within-unit "
+                     f"variance (F test p < {0.001:g}); {handled}")
+    return opts.replace(controls=tuple(keep)), notes
+
+
+def _same_values(a: Any, b: Any) -> bool:
+    import numpy as np
+
+    ok = np.isfinite(a) & np.isfinite(b)
+    return bool(ok.sum() >= 3 and np.allclose(a[ok], b[ok], rtol=1e-12, atol=0))
+
+
+def _absorbed(pa: PanelArrays, c: str, effects: str) -> str | None:
+    """Why the fixed effects absorb control ``c`` completely, or None."""
+    import numpy as np
+
+    a = pa.col(c)
+    with np.errstate(invalid="ignore"):
+        if pa.is_panel and effects in ("unit", "both"):
+            spread = np.nanmax(a, axis=1) - np.nanmin(a, axis=1)
+            if np.all(~np.isfinite(spread) | (spread <= 1e-12 * max(float(np.nanmax(np.abs(a))), 1e-300))):
+                return "it is constant within each unit, so the unit effects absorb it"
+        if pa.is_panel and effects in ("time", "both"):
+            spread = np.nanmax(a, axis=0) - np.nanmin(a, axis=0)
+            if np.all(~np.isfinite(spread) | (spread <= 1e-12 * max(float(np.nanmax(np.abs(a))), 1e-300))):
+                return "it is the same for every unit in each period, so the time effects absorb it"
+    return None
 
 
 def _inputs(scorecard: Any, history: Any) -> tuple[Any, Any]:
@@ -368,6 +437,11 @@ def _sections(scorecard: Any, pa: PanelArrays, results: list[LinkResult], opts: 
 
         bar.stage("driver models")
         out["drivers"] = driver_models(scorecard, pa, max_lag=opts.max_lag, **kw)
+        for dm in out["drivers"]:
+            note = _driver_vs_links(dm, results)
+            if note:
+                dm["consistency"] = note
+                warnings.append(note)
     if opts.chains:
         from .chains import chain_effects
 
