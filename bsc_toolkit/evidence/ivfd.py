@@ -45,9 +45,10 @@ import numpy as np
 
 from ..errors import DataError, EstimationError
 from . import guards
+from .covariance import cluster_scores
 from .data import PanelArrays
 from .design import Spec, all_untested, decide_auto
-from .inference import link_estimates
+from .inference import f_sf, link_estimates
 from .lags import bic_lag_order
 from .options import Options
 from .results import LinkResult, insufficient_link
@@ -168,6 +169,78 @@ def build_iv_fd(
                     len(snames))
 
 
+def _sandwich(H: np.ndarray, e: np.ndarray, A: np.ndarray, u: np.ndarray, cov: str, k: int) -> np.ndarray:
+    """Covariance of a (two-stage) least-squares fit with linearmodels' ``debiased=True`` conventions.
+
+    ``H`` holds the (projected) regressors, ``A = (H'X)^-1``; ``k`` the number of parameters.
+    """
+    n = len(e)
+    if cov == "unadjusted":
+        return A * float(e @ e) / (n - k)
+    he = H * e[:, None]
+    if cov == "robust":
+        return A @ (he.T @ he) @ A.T * n / (n - k)
+    s = cluster_scores(he, u)
+    g = s.shape[0]
+    return A @ (s.T @ s) @ A.T * g / (g - 1) * (n - 1) / (n - k)
+
+
+def _first_stage_numpy(d: IVDesign, cov: str) -> dict[str, Any]:
+    """First-stage diagnostics of the instrumented column as linearmodels reports them (tested)."""
+    from scipy.special import chdtrc
+
+    n, K = d.X.shape
+    j = d.endog[0]
+    exog = np.delete(d.X, d.endog, axis=1)
+    W = np.column_stack([exog, d.Z_excl])
+    x = d.X[:, j]
+    pw = np.linalg.pinv(W)
+    b = pw @ x
+    e = x - W @ b
+    q = d.Z_excl.shape[1]
+    C = _sandwich(W, e, pw @ pw.T, d.u, cov, W.shape[1])[-q:, -q:]
+    stat = float(b[-q:] @ np.linalg.solve(C, b[-q:]))
+    f = stat / q
+    p = float(f_sf(f, q, n - W.shape[1])) if cov == "unadjusted" else float(chdtrc(q, stat))
+    px = np.linalg.pinv(exog) if exog.shape[1] else np.zeros((0, n))
+    ex = x - exog @ (px @ x) if exog.shape[1] else x
+    ez = d.Z_excl - exog @ (px @ d.Z_excl) if exog.shape[1] else d.Z_excl
+    r = ex - ez @ np.linalg.lstsq(ez, ex, rcond=None)[0]
+    return {"f_stat": f, "p_value": p, "partial_r2": 1 - float(r @ r) / float(ex @ ex), "n_instruments": q}
+
+
+def fit_iv_fd_numpy(d: IVDesign, *, cov: str) -> IVFit:
+    """Two-stage least squares in numpy, with the conventions of linearmodels' ``IV2SLS(debiased=True)``
+    (equal to it to rounding; a test checks estimates, covariances and first-stage statistics)."""
+    if cov not in ("unadjusted", "robust", "clustered"):
+        raise DataError(f"estimator 'iv-fd' supports cov unadjusted, robust or clustered, got {cov!r}")
+    n, K = d.X.shape
+    if d.endog:
+        exog = np.delete(d.X, d.endog, axis=1)
+        Z = np.column_stack([exog, d.Z_excl])
+        H = Z @ (np.linalg.pinv(Z) @ d.X)  # projected regressors
+    else:
+        H = d.X
+    try:
+        A = np.linalg.inv(H.T @ d.X)
+    except np.linalg.LinAlgError as exc:
+        raise EstimationError(f"iv-fd: two-stage least squares failed: {exc}") from None
+    b = A @ (H.T @ d.y)
+    e = d.y - d.X @ b
+    V = _sandwich(H, e, A, d.u, cov, K)
+    fs = _first_stage_numpy(d, cov) if d.endog else None
+    df_resid, df_inf, note = _iv_df(n - K, cov, d.u)
+    return IVFit(b, (V + V.T) / 2, df_resid, df_inf, n, fs, note)
+
+
+def _iv_df(df_resid: int, cov: str, u: np.ndarray) -> tuple[int, int, str]:
+    n_u = len(np.unique(u))
+    if cov == "clustered" and n_u - 1 < df_resid:
+        return df_resid, n_u - 1, (f"unit-clustered (G/(G-1) (n-1)/(n-K)): t and F inference with G-1 = "
+                                   f"{n_u - 1} degrees of freedom (residual df {df_resid})")
+    return df_resid, df_resid, ""
+
+
 def fit_iv_fd(d: IVDesign, *, cov: str) -> IVFit:
     """Two-stage least squares with linearmodels ``IV2SLS`` (``debiased=True``).
 
@@ -225,14 +298,7 @@ def fit_iv_fd(d: IVDesign, *, cov: str) -> IVFit:
         f = float(row["f.stat"]) / (q if cov != "unadjusted" else 1)
         fs = {"f_stat": f, "p_value": float(row["f.pval"]), "partial_r2": float(row["partial.rsquared"]),
               "n_instruments": q}
-    df_resid = n - K
-    n_u = len(np.unique(d.u))
-    note = ""
-    df_inf = df_resid
-    if cov == "clustered" and n_u - 1 < df_resid:
-        df_inf = n_u - 1
-        note = (f"unit-clustered (G/(G-1) (n-1)/(n-K)): t and F inference with G-1 = {n_u - 1} "
-                f"degrees of freedom (residual df {df_resid})")
+    df_resid, df_inf, note = _iv_df(n - K, cov, d.u)
     return IVFit(b, V, df_resid, df_inf, n, fs, note)
 
 
@@ -340,7 +406,9 @@ def estimate_iv_fd(
     """The ``iv-fd`` link test; called by :func:`.linktest.estimate_link` (same result shape)."""
     time_eff = opts.effects == "both"
     caveats: list[str] = []
-    method["estimator"], method["engine"] = "iv-fd", "linearmodels IV2SLS"
+    method["estimator"] = "iv-fd"
+    method["engine"] = ("linearmodels IV2SLS" if opts.engine == "linearmodels"
+                        else "numpy two-stage least squares (linearmodels IV2SLS conventions)")
     unit_int, why = _iv_transform(pa, y_col, x_col, opts, caveats)
     method["transform"] = "detrend" if unit_int else "diff"
     method["transform_reason"] = (
@@ -374,7 +442,8 @@ def estimate_iv_fd(
     if reason:
         return insufficient_link(base, reason)
     try:
-        fit = fit_iv_fd(d, cov=opts.cov)
+        fit = (fit_iv_fd(d, cov=opts.cov) if opts.engine == "linearmodels"
+               else fit_iv_fd_numpy(d, cov=opts.cov))
     except EstimationError as exc:
         return insufficient_link(base, str(exc))
     reason = _first_stage(d, fit, method, caveats)

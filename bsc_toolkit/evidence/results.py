@@ -120,24 +120,34 @@ def _estimate_of(d: Mapping[str, Any] | None, reason: str) -> Estimate:
 
 
 def _clean(obj: Any) -> Any:
-    """Deep copy with NaN/inf -> None and numpy scalars -> Python numbers (JSON-safe)."""
+    """Deep copy with NaN/inf -> None and numpy scalars -> Python numbers (JSON-safe).
+
+    Dispatches on the exact type first: evidence records are mostly floats, strings, dicts
+    and lists, and this runs for every record a run builds.
+    """
+    t = type(obj)
+    if t is float:
+        return obj if math.isfinite(obj) else None
+    if t is str or t is bool or t is int or obj is None:
+        return obj
+    if t is dict:
+        return {k if type(k) is str else str(k): _clean(v) for k, v in obj.items()}
+    if t is list or t is tuple:
+        return [_clean(v) for v in obj]
     if isinstance(obj, Mapping):
         return {str(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_clean(v) for v in obj]
-    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+    if isinstance(obj, (bool, str)):
         return obj
     if isinstance(obj, int):
         return int(obj)
-    try:
-        import numpy as np
+    import numpy as np
 
-        if isinstance(obj, np.bool_):
-            return bool(obj)
-        if isinstance(obj, np.integer):
-            return int(obj)
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
     if isinstance(obj, float) or hasattr(obj, "__float__"):
         f = float(obj)
         return f if math.isfinite(f) else None
@@ -280,7 +290,12 @@ class LinkResult:
 
     @property
     def method(self) -> dict[str, Any]:
-        return copy.deepcopy(self._d.get("method", {}))
+        """How the link was estimated (a copy of the record's ``method``)."""
+        return dict(self._d.get("method", {}))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A field of the record as stored (read-only use: it is not copied)."""
+        return self._d.get(key, default)
 
     @property
     def caveats(self) -> tuple[str, ...]:
@@ -309,9 +324,11 @@ class LinkResult:
         if unknown:
             raise ValueError(f"LinkResult has no field(s) {', '.join(unknown)}; known: "
                              f"{', '.join(sorted(LINK_FIELDS))}")
-        d = self.to_dict()
-        d.update(changes)
-        return LinkResult(d)
+        d = dict(self._d)  # shallow: records are never changed in place, so parts can be shared
+        d.update(_clean(changes))
+        new = LinkResult.__new__(LinkResult)
+        object.__setattr__(new, "_d", d)
+        return new
 
     def to_frame(self):
         """One row per coefficient (driver lags, own lags, long run)."""

@@ -97,13 +97,13 @@ def _lags(choice: str, link_lags: Sequence[int] | None, max_lag: int) -> list[in
 
 def _key(r: LinkResult) -> tuple[Any, ...]:
     """What makes two specifications of a link the same model."""
-    m = r.method
+    m = r.get("method", {})
     return (m.get("transform"), m.get("own_lags"), tuple(m.get("lags") or []), m.get("effects"),
             m.get("estimator"))
 
 
 def _spec_record(gp: GridPoint | None, r: LinkResult) -> dict[str, Any]:
-    m = r.method
+    m = r.get("method", {})
     lr = r.long_run
     return {
         "transform": m.get("transform"), "own_lags": m.get("own_lags"), "lags": list(m.get("lags") or []),

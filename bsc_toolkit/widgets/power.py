@@ -200,7 +200,8 @@ def estimate_power(
     for i in range(n_sims):
         sim = simulate_history(sc, n_units=n_units, n_periods=n_periods, effects={("L1", "C1"): effect},
                                persistence=persistence, noise=noise, seed=seed + i)
-        ev = validate(sc, sim.history, transform=transform, alpha=alpha, max_lag=1)
+        ev = validate(sc, sim.history, transform=transform, alpha=alpha, max_lag=1, drivers=False,
+                      chains=False, discovery=False, robustness=False)  # the link verdict only
         counts[ev.links[0].verdict] += 1
     return PowerResult(effect, n_units, n_periods, n_sims, float(alpha), float(persistence), transform,
                        counts)
