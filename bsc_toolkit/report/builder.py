@@ -511,7 +511,7 @@ def _publish(stage: Path, final: Path, inputs: Mapping[str, str | os.PathLike[st
     return moved
 
 
-def okrs_markdown(okrs: Any) -> str:
+def okrs_markdown(okrs: OKRSet) -> str:
     """OKRs (from :func:`bsc_toolkit.generate.derive_okrs`) as escaped Markdown for the client report.
 
     Examples

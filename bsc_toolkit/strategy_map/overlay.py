@@ -96,7 +96,7 @@ class LinkEvidence:
     @property
     def fragile(self) -> bool:
         """True when the evidence labels the verdict ``fragile`` across specifications."""
-        return bool(self.robustness) and self.robustness.get("label") == "fragile"
+        return self.robustness is not None and self.robustness.get("label") == "fragile"
 
 
 @dataclass
