@@ -27,7 +27,7 @@ help:
 	@echo "make test-all  run every test, including the slow power/size studies"
 	@echo "make bench     run the benchmarks and print figures"
 	@echo "make notebooks re-execute the notebooks and store their outputs (then review the diff)"
-	@echo "make lint      ruff check"
+	@echo "make lint      ruff check and mypy (types of the package)"
 
 setup: $(STAMP) graphviz
 
@@ -70,6 +70,7 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check bsc_toolkit tests benchmarks
+	$(BIN)/mypy bsc_toolkit
 
 format: setup
 	$(BIN)/ruff format bsc_toolkit tests benchmarks

@@ -96,7 +96,7 @@ def _history(periods, values: dict):
 
 def _evidence(verdict_c2: str) -> dict:
     # C2 (Grow the basket) has one KPI; its driver candidate is the link P1 -> C2
-    return {"links": [{"from": "P1", "to": "C2", "verdict": verdict_c2},
+    return {"format": "bsc-evidence/1", "links": [{"from": "P1", "to": "C2", "verdict": verdict_c2},
                       {"from": "waste_rate", "to": "C2", "verdict": "not_supported"}]}
 
 

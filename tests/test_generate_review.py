@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bsc_toolkit.errors import GenerationError
+from bsc_toolkit.errors import DataError
 from bsc_toolkit.generate import critique, narrate
 from bsc_toolkit.scorecard import load_example, load_scorecard
 
@@ -68,7 +68,7 @@ def test_narrative_numbers_come_from_the_results(sample_evidence_path, retail):
 def test_narrative_escapes_hostile_names(data_dir):
     sc = load_scorecard(data_dir / "hostile_scorecard.yaml")
     f1, c1 = sc.objectives[0], sc.objectives[3]
-    ev = {"links": [{"from": c1.id, "to": f1.id, "verdict": "supported", "q_value": 0.01,
+    ev = {"format": "bsc-evidence/1", "links": [{"from": c1.id, "to": f1.id, "verdict": "supported", "q_value": 0.01,
                      "long_run": {"estimate": 0.5, "ci_low": 0.1, "ci_high": 0.9}}],
           "warnings": ["<img src=x onerror=alert(1)>"]}
     text = narrate(sc, ev)
@@ -79,13 +79,14 @@ def test_narrative_escapes_hostile_names(data_dir):
 
 
 def test_narrative_input_errors(tmp_path, retail):
-    with pytest.raises(GenerationError, match="'links' list"):
+    """Bad evidence is a DataError from the one evidence reader (tests/test_evidence_readers.py has all cases)."""
+    with pytest.raises(DataError, match="<dict>: key 'links' is missing"):
         narrate(retail, {"format": "bsc-evidence/1"})
-    with pytest.raises(GenerationError, match=r"evidence file .*nope\.json: not found"):
+    with pytest.raises(DataError, match=r"nope\.json: evidence file not found"):
         narrate(retail, tmp_path / "nope.json")
     p = tmp_path / "bad.json"
     p.write_text("{oops")
-    with pytest.raises(GenerationError, match="malformed JSON at line 1"):
+    with pytest.raises(DataError, match=r"bad\.json: not valid JSON: .* at line 1, column 2"):
         narrate(retail, p)
 
 

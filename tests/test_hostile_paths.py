@@ -146,3 +146,70 @@ def test_check_not_inputs_api(tmp_path):
         check_not_inputs({"--out": tmp_path / "out"}, {"--data": tmp_path / "out" / "keep.csv"},
                          folders={"--out": ("*.csv",)})
     check_not_inputs({"--out": tmp_path / "out"}, {"--data": a}, folders={"--out": ("*",)})  # outside the folder
+
+
+# ------------------------------------------------------------------ the Python API refuses the same
+def test_build_report_never_replaces_an_input(ws, tmp_path, monkeypatch):
+    """``build_report`` refuses an output folder that holds an input under a name it writes."""
+    from bsc_toolkit.evidence import load_evidence
+    from bsc_toolkit.history import load_history
+    from bsc_toolkit.report import build_report, builder
+
+    out = tmp_path / "rep"
+    (out / "figures").mkdir(parents=True)
+    shutil.copy(ws / "sc.yaml", out / "index.yaml")
+    shutil.copy(ws / "ev.json", out / "figures" / "ev.json")
+    shutil.copy(ws / "h.csv", out / "figures" / "h.csv")
+    before = listing(out)
+    hist = load_history(out / "figures" / "h.csv", unit="unit", period="period")
+    for kwargs, words in [
+        ({"scorecard": str(out / "index.yaml"), "kind": "client"}, "out_dir .* would replace the input scorecard"),
+        ({"scorecard": ws / "sc.yaml", "evidence": out / "figures" / "ev.json"}, "input evidence .*figures/ev.json"),
+        ({"scorecard": ws / "sc.yaml", "evidence": load_evidence(out / "figures" / "ev.json")}, "input evidence"),
+        ({"scorecard": ws / "sc.yaml", "kind": "client", "history": hist}, "input history .*figures/h.csv"),
+    ]:
+        with pytest.raises(OutputError, match=words):
+            build_report(out_dir=out, formats=(), **kwargs)
+        assert listing(out) == before, f"{kwargs}: a file changed or appeared"
+    # inputs in the folder under names the report does not write are fine, and stay as they were
+    ok = tmp_path / "ok"
+    ok.mkdir()
+    shutil.copy(ws / "sc.yaml", ok / "sc.yaml")
+    shutil.copy(ws / "ev.json", ok / "ev.json")
+    kept = listing(ok)
+    res = build_report(ok / "sc.yaml", evidence=ok / "ev.json", out_dir=ok, formats=())
+    assert res.qmd == ok / "index.qmd" and res.qmd.is_file()
+    assert {k: v for k, v in listing(ok).items() if k in kept} == kept
+    # a file a renderer adds that WRITTEN does not name is caught before anything is moved
+    shutil.copy(ws / "sc.yaml", out / "index.qmd")
+    before = listing(out)
+    monkeypatch.setattr(builder, "WRITTEN", ())
+    with pytest.raises(OutputError, match="would replace the input scorecard .*index.qmd with its index.qmd"):
+        build_report(out / "index.qmd", kind="client", out_dir=out, formats=())
+    assert listing(out) == before
+
+
+@pytest.mark.filterwarnings("ignore:no objective of this scorecard supports")
+def test_strategy_map_render_never_replaces_its_inputs(ws, tmp_path):
+    """``StrategyMap.render`` refuses the files the map was drawn from (when they were files)."""
+    from bsc_toolkit.evidence import load_evidence
+    from bsc_toolkit.strategy_map import strategy_map
+
+    shutil.copy(ws / "sc.yaml", tmp_path / "sc.svg")  # names a user could mistype as an output
+    shutil.copy(ws / "parent.yaml", tmp_path / "parent.png")
+    shutil.copy(ws / "ev.json", tmp_path / "ev.pdf")
+    os.symlink(tmp_path / "ev.pdf", tmp_path / "ln.pdf")
+    before = listing(tmp_path)
+    m = strategy_map(tmp_path / "sc.svg", tmp_path / "ev.pdf", parent=str(tmp_path / "parent.png"))
+    assert dict(m.inputs) == {"scorecard": str(tmp_path / "sc.svg"), "evidence": str(tmp_path / "ev.pdf"),
+                              "parent": str(tmp_path / "parent.png")}
+    for target, name in [("sc.svg", "scorecard"), ("ev.pdf", "evidence"), ("ln.pdf", "evidence"),
+                         ("parent.png", "parent")]:
+        with pytest.raises(OutputError, match=f"{target} is the same file as the input {name}"):
+            m.render(tmp_path / target)
+    from_object = strategy_map(tmp_path / "sc.svg", load_evidence(tmp_path / "ev.pdf"))
+    with pytest.raises(OutputError, match="the input evidence"):
+        from_object.render(tmp_path / "ev.pdf")
+    assert listing(tmp_path) == before, "a file changed or appeared"
+    assert m.render(tmp_path / "map.svg").read_text().startswith("<?xml")  # a new name is fine
+    assert strategy_map("retail").inputs == ()  # an example name is not a file

@@ -204,14 +204,13 @@ def test_links_missing_from_evidence_are_untested(retail, sample_evidence):
 
 
 def test_evidence_from_path_object_and_dict_agree(retail, sample_evidence, sample_evidence_path):
-    class FakeEvidence:
-        def to_dict(self):
-            return sample_evidence
+    from bsc_toolkit.evidence import load_evidence
 
     a = strategy_map(retail, sample_evidence_path).source
-    b = strategy_map(retail, FakeEvidence()).source
+    b = strategy_map(retail, load_evidence(sample_evidence)).source
     c = strategy_map(retail, str(sample_evidence_path)).source
-    assert a == b == c
+    d = strategy_map(retail, sample_evidence).source
+    assert a == b == c == d
 
 
 def test_bad_evidence_is_a_clear_data_error(retail, tmp_path):
@@ -219,11 +218,11 @@ def test_bad_evidence_is_a_clear_data_error(retail, tmp_path):
         strategy_map(retail, tmp_path / "missing.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(DataError, match=r"bad\.json: evidence file is not valid JSON"):
+    with pytest.raises(DataError, match=r"bad\.json: not valid JSON"):
         strategy_map(retail, bad)
-    with pytest.raises(DataError, match=r"`format` must be 'bsc-evidence/1', got 'other'"):
+    with pytest.raises(DataError, match=r"key 'format' must be 'bsc-evidence/1', found 'other'"):
         strategy_map(retail, {"format": "other", "links": []})
-    with pytest.raises(DataError, match=r"`links` must be a list of objects"):
+    with pytest.raises(DataError, match=r"key 'links' must be a list, found an object"):
         strategy_map(retail, {"format": "bsc-evidence/1", "links": {"a": 1}})
 
 

@@ -151,8 +151,8 @@ def test_bad_arguments_name_the_problem(tmp_path):
     with pytest.raises(DataError, match=r"`formats` must be among html, pdf, docx, got 'odt'"):
         build_report(sc, kind="handout", out_dir=tmp_path, formats=("odt",))
     bad = tmp_path / "ev.json"
-    bad.write_text('{"links": [{"from": "L1"}]}', encoding="utf-8")
-    with pytest.raises(DataError, match=r"ev\.json: links\[0\] must be an object with at least 'from', 'to'"):
+    bad.write_text('{"format": "bsc-evidence/1", "links": [{"from": "L1"}]}', encoding="utf-8")
+    with pytest.raises(DataError, match=r"ev\.json: links\[0\] lacks the key 'to'"):
         build_report(sc, kind="validation", evidence=bad, out_dir=tmp_path)
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(DataError, match=r"ev\.json: not valid JSON"):

@@ -16,6 +16,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 from typing import NoReturn
 
 #: subcommand modules, in pipeline order (as ``bsc --help`` lists them)
@@ -87,7 +88,7 @@ def _os_message(exc: OSError) -> str:
     return bounded_message(f"{name}: {what}" if name else f"{what}: {exc}")
 
 
-def _available() -> list[object]:
+def _available() -> list[ModuleType]:
     mods = []
     for name in COMMANDS:
         try:
@@ -112,14 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", parser_class=_Parser)
     for mod in _available():
         p = sub.add_parser(
-            mod.NAME,  # type: ignore[attr-defined]
-            help=mod.HELP,  # type: ignore[attr-defined]
-            description=mod.DESCRIPTION,  # type: ignore[attr-defined]
+            mod.NAME,
+            help=mod.HELP,
+            description=mod.DESCRIPTION,
             formatter_class=_Formatter,
         )
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show a full traceback on errors")
-        mod.add_arguments(p)  # type: ignore[attr-defined]
-        p.set_defaults(_run=mod.run)  # type: ignore[attr-defined]
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
     return parser
 
 

@@ -36,14 +36,14 @@ def run(args: argparse.Namespace) -> int:
     if args.parent:
         parent = load_scorecard(args.parent)
     else:
-        first = children[0]
-        if not first.parent:
+        base = Path(args.children[0]).parent if Path(args.children[0]).exists() else None
+        named = load_parent(children[0], str(base) if base else None, file=args.children[0])
+        if named is None:
             raise ScorecardError(
                 [Problem("parent", "no `parent:` in the scorecard; give the parent with --parent FILE")],
                 args.children[0],
             )
-        base = Path(args.children[0]).parent if Path(args.children[0]).exists() else None
-        parent = load_parent(first, str(base) if base else None, file=args.children[0])
+        parent = named
     findings = check_cascade(parent, children)
     print(findings.summary)
     ok = findings.ok_strict if args.strict else findings.ok

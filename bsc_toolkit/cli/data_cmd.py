@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ._common import UsageError
+
+if TYPE_CHECKING:
+    from ..history import KPIHistory
+    from ..scorecard import Scorecard
 
 NAME = "data"
 HELP = "show what a KPI history file holds: units, periods, gaps, missing values, conversions"
@@ -106,8 +110,8 @@ def add_data_arguments(p: argparse.ArgumentParser, *, with_map: bool = True) -> 
                             "(overrides `column:` in the scorecard)")
 
 
-def load_from_args(args: argparse.Namespace, source: Any, *, scorecard: Any = None,
-                   controls: tuple[str, ...] = ()) -> Any:
+def load_from_args(args: argparse.Namespace, source: str, *, scorecard: Scorecard | None = None,
+                   controls: tuple[str, ...] = ()) -> KPIHistory:
     """Load the KPI history the data options describe (unit-name merges are shown by the summary)."""
     import warnings
 

@@ -94,7 +94,7 @@ def _read_md(path: str | None) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..report import build_report
+    from ..report import WRITTEN, build_report
     from ..scorecard import load_scorecard
     from ._common import check_not_inputs, check_output_dir
 
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     check_not_inputs({"-o/--out": args.out},
                      {"SCORECARD": args.scorecard, "--evidence": args.evidence, "--data": args.data,
                       "--narrative": args.narrative, "--critique": args.critique},
-                     folders={"-o/--out": ("index.*", "figures.lua", "figures/*")})
+                     folders={"-o/--out": WRITTEN})
     narrative, critique = _read_md(args.narrative), _read_md(args.critique)
     sc = load_scorecard(args.scorecard)
     history = None

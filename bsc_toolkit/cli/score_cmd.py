@@ -96,18 +96,19 @@ def _read_actuals(path: str) -> dict[str, float]:
     seen: dict[str, int] = {}
     for i, k, v in items:
         kpi = str(k).strip()
-        at: dict[str, object] = {"row": i} if where == "row" else {}
+        row = i if where == "row" else None  # a CSV names row and column; YAML/JSON the line
         pre = f"line {i}: " if where == "line" and i else ""
         if kpi in seen:
             raise DataError(f"{pre}KPI '{kpi}' appears twice ({where}s {seen[kpi]} and {i}); give one value "
-                            "per KPI", file=path, **at, **({"column": "kpi"} if at else {}))
+                            "per KPI", file=path, row=row, column="kpi" if row is not None else None)
         seen[kpi] = i
         try:
-            x = float(v) if not isinstance(v, bool) else math.nan
-        except (TypeError, ValueError):
+            x = float(v) if isinstance(v, (int, float, str)) and not isinstance(v, bool) else math.nan
+        except ValueError:
             x = math.nan
         if not math.isfinite(x):
-            raise DataError(f"{pre}value for KPI {clip(kpi, 60)} is not a number: {clip(v)}", file=path, **at, **({"column": "value"} if at else {}))
+            raise DataError(f"{pre}value for KPI {clip(kpi, 60)} is not a number: {clip(v)}", file=path, row=row,
+                            column="value" if row is not None else None)
         out[kpi] = x
     return out
 

@@ -52,7 +52,7 @@ _QUALIFIER = re.compile(r"\s+\b(of|for|in|on|at|among|across|within)\b\s+", re.I
 
 # head-noun stems -> measurement category
 _CATEGORY_WORDS: dict[str, str] = {}
-for _cat, _words in {
+for _cat, _listed in {
     "time": "time times turnaround wait waiting delay delays lead duration days implementation onboarding",
     "bad_count": "interruption interruptions complaint complaints incident incidents injury injuries accident "
                  "accidents defect defects deviation deviations error errors backorder backorders fall falls "
@@ -80,7 +80,7 @@ for _cat, _words in {
              "partners ridership throughput production hours rescued distributed",
     "training": "training skills skill development mentoring upskilling",
 }.items():
-    for _w in _words.split():
+    for _w in _listed.split():
         _CATEGORY_WORDS[stem(_w)] = _cat
 _BAD_MODIFIERS = {"missed", "mishandled", "lost", "late", "failed", "unplanned", "avoidable", "high-potential"}
 _STAFF = {stem(w) for w in (

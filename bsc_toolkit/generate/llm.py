@@ -284,7 +284,7 @@ def _deadline_transport(lib: Any, url: str, seconds: float, max_bytes: int) -> A
     """
     proxy = _proxy_for(url)
 
-    class DeadlineTransport(lib.BaseTransport):  # type: ignore[misc, name-defined]
+    class DeadlineTransport(lib.BaseTransport):  # lib is httpx or httpx2, chosen at run time
         def __init__(self) -> None:
             self._inner = lib.HTTPTransport(proxy=proxy)
 

@@ -247,8 +247,15 @@ class _Pick:
     relevance: float = 0.0
 
     @property
+    def drafted(self) -> Draft:
+        """The draft of a pick without a library objective (every such pick has one)."""
+        if self.draft is None:
+            raise ValueError(f"a pick in {self.perspective.value} has neither a library objective nor a draft")
+        return self.draft
+
+    @property
     def key(self) -> str:
-        return self.lib.id if self.lib is not None else f"draft:{self.draft.kpi_id}"  # type: ignore[union-attr]
+        return self.lib.id if self.lib is not None else f"draft:{self.drafted.kpi_id}"
 
     @property
     def n_kpis(self) -> int:
@@ -265,12 +272,12 @@ class _Pick:
     def doc(self) -> str:
         if self.lib is not None:
             return self.lib.document
-        d = self.draft
-        return f"{d.objective_name} {d.kpi_name} {d.theme.text}"  # type: ignore[union-attr]
+        d = self.drafted
+        return f"{d.objective_name} {d.kpi_name} {d.theme.text}"
 
     @property
     def name(self) -> str:
-        return self.lib.name if self.lib is not None else self.draft.objective_name  # type: ignore[union-attr]
+        return self.lib.name if self.lib is not None else self.drafted.objective_name
 
 
 def _coverage_of(m: _Matcher, i: int, words: tuple[str, ...]) -> tuple[int, int]:
@@ -585,7 +592,7 @@ def _links(picks: list[_Pick], out_id: dict[str, str], sector_label: str, m: _Ma
         for o in by_p[p]:
             typical = [up_ids[t] for t in (o.lib.to if o.lib is not None else ()) if t in up_ids]
             for tgt in typical:
-                label = sector_label if o.lib.sector not in ("common",) else "cross-sector"  # type: ignore[union-attr]
+                label = sector_label if o.lib is not None and o.lib.sector != "common" else "cross-sector"
                 add(o, tgt, f"Typical {label} cause-and-effect link in the KPI library: progress on "
                             f"'{o.name}' is expected to drive '{tgt.name}'.")
             if not typical:
@@ -612,7 +619,7 @@ def _links(picks: list[_Pick], out_id: dict[str, str], sector_label: str, m: _Ma
 
 
 def _primary_direction(x: _Pick) -> str:
-    return x.lib.kpis[0].direction if x.lib is not None else x.draft.direction  # type: ignore[union-attr]
+    return x.lib.kpis[0].direction if x.lib is not None else x.drafted.direction
 
 
 def _supports(objectives: list[dict[str, Any]], parent: Scorecard) -> None:
@@ -676,7 +683,7 @@ def _kpi_dicts(x: _Pick, used_ids: set[str]) -> list[dict[str, Any]]:
                         "indicator": k.indicator, "baseline": k.baseline, "target": k.target,
                         "frequency": "quarterly"})
             used_ids.add(k.id)
-    for d in ([x.draft] if x.lib is None else []) + x.extra:
+    for d in ([x.drafted] if x.lib is None else []) + x.extra:
         kid, i = d.kpi_id, 2
         while kid in used_ids:
             kid, i = f"{d.kpi_id[:60]}_{i}", i + 1
@@ -772,8 +779,8 @@ def generate_offline(
             out_id[x.key] = f"{_PREFIX[p]}{i}"
     for x in ordered:
         kpis = _kpi_dicts(x, used)
-        obj = {"id": out_id[x.key], "perspective": x.perspective.value, "name": x.name, "kpis": kpis,
-               "_doc": x.doc}
+        obj: dict[str, Any] = {"id": out_id[x.key], "perspective": x.perspective.value, "name": x.name,
+                               "kpis": kpis, "_doc": x.doc}
         if x.lib is None:
             obj["drafted"] = True
         objectives.append(obj)

@@ -22,12 +22,16 @@ import re
 from dataclasses import asdict, dataclass, field
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._io import atomic_write
 from ..errors import GenerationError
 from ..scorecard import KPI, Scorecard
 from ._markdown import md_escape
+
+if TYPE_CHECKING:
+    from .._typing import EvidenceSource
+    from ..history import KPIHistory
 
 __all__ = ["KeyResult", "OKRObjective", "OKRSet", "derive_okrs", "okr_periods", "quarter_labels", "step_targets"]
 
@@ -211,11 +215,10 @@ def okr_periods(start: str, n: int, cadence: str = "quarterly") -> tuple[str, ..
     return quarter_labels(start, n)
 
 
-def _next_period(history: Any, cadence: str) -> str | None:
+def _next_period(history: KPIHistory, cadence: str) -> str | None:
     """The OKR period after the history's last period (None when the periods are plain integers)."""
-    freq = getattr(history, "frequency", "integer")
-    periods = getattr(history, "periods", None)
-    if periods is None or not len(periods) or freq == "integer":
+    periods = history.periods
+    if not len(periods) or history.frequency == "integer":
         return None
     last = periods[-1]
     year = getattr(last, "year", None)
@@ -326,8 +329,9 @@ def _progress(qs: tuple[str, ...], start: _dt.date | None, end: _dt.date | None)
     return [max(0, min(100, round(100 * (_quarter_end(q) - start).days / span))) for q in qs]
 
 
-def derive_okrs(scorecard: Scorecard, *, quarters: int = 4, start: str | None = None, evidence: Any = None,
-                history: Any = None, cadence: str | None = None) -> OKRSet:
+def derive_okrs(scorecard: Scorecard, *, quarters: int = 4, start: str | None = None,
+                evidence: EvidenceSource | None = None, history: KPIHistory | None = None,
+                cadence: str | None = None) -> OKRSet:
     """Derive OKRs from a scorecard: one OKR objective per scorecard objective.
 
     Each objective gets 2-4 key results: one per KPI (targets stepping from where the KPI
@@ -344,9 +348,10 @@ def derive_okrs(scorecard: Scorecard, *, quarters: int = 4, start: str | None = 
         First period: a quarter (``"2026Q1"``) or, for annual OKRs, a year (``"2026"``).
         Default: the period after the history's last; without a history ``"2026Q1"``
         (``"2026"`` for annual OKRs), so results do not change with the day they are run.
-    evidence : dict or Evidence, optional
+    evidence : Evidence, dict or path, optional
         Link verdicts: a driver key result is drawn only from a ``supported`` link.
-        Without evidence, driver key results are labelled untested.
+        Without evidence, driver key results are labelled untested. Read by
+        :func:`bsc_toolkit.evidence.load_evidence` (malformed evidence is a ``DataError``).
     history : KPIHistory, optional
         Key results start from each KPI's latest actual in the data, and the cadence
         follows the data (annual data: yearly OKRs; finer data: quarterly).
@@ -360,7 +365,7 @@ def derive_okrs(scorecard: Scorecard, *, quarters: int = 4, start: str | None = 
     >>> all(2 <= len(o.key_results) <= 4 for o in okrs.objectives)
     True
     """
-    freq = getattr(history, "frequency", None)
+    freq = history.frequency if history is not None else None
     if cadence is None:
         cadence = "annual" if freq == "annual" else "quarterly"
     if start is None:
@@ -415,22 +420,22 @@ def derive_okrs(scorecard: Scorecard, *, quarters: int = 4, start: str | None = 
     return OKRSet(scorecard.name, qs, tuple(out), cadence=cadence, basis=basis)
 
 
-def _link_verdicts(evidence: Any) -> dict[tuple[str, str], str]:
-    """(from, to) -> verdict from an evidence dict / object (empty without evidence)."""
+def _link_verdicts(evidence: EvidenceSource | None) -> dict[tuple[str, str], str]:
+    """(from, to) -> verdict from the evidence (empty without evidence)."""
     if evidence is None:
         return {}
-    data = evidence.to_dict() if hasattr(evidence, "to_dict") else evidence
-    links = data.get("links") if isinstance(data, dict) else None
-    return {(str(lk.get("from")), str(lk.get("to"))): str(lk.get("verdict"))
-            for lk in links or [] if isinstance(lk, dict)}
+    # the evidence stage comes after this one: its reader is loaded only when evidence is read
+    from ..evidence import load_evidence
+
+    return {(lk.from_, lk.to): lk.verdict for lk in load_evidence(evidence).links}
 
 
-def _latest_actuals(scorecard: Scorecard, history: Any) -> dict[str, tuple[float, str]]:
+def _latest_actuals(scorecard: Scorecard, history: KPIHistory | None) -> dict[str, tuple[float, str]]:
     """KPI id -> (latest value in the history, the period it is from)."""
     if history is None:
         return {}
     out: dict[str, tuple[float, str]] = {}
-    cols = set(getattr(history, "data", {}).columns) if hasattr(history, "data") else set()
+    cols = set(history.data.columns)
     for k in scorecard.kpis:
         if k.id not in cols:
             continue

@@ -30,7 +30,7 @@ def template_text(name: str) -> str:
     """The raw text of a template."""
     if name not in list_prompts():
         raise GenerationError(f"no prompt template '{name}' (available: {', '.join(list_prompts())})")
-    return resources.files(__package__).joinpath("prompts", f"{name}.md").read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath("prompts").joinpath(f"{name}.md").read_text(encoding="utf-8")
 
 
 def render(name: str, **values: object) -> str:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import GenerationError
 from ..scorecard import PERSPECTIVE_ORDER, Scorecard, lint
@@ -21,6 +20,9 @@ from .brief import Brief, as_brief
 from .coverage import theme_coverage
 from .llm import chat, resolve_config
 from .prompts import render
+
+if TYPE_CHECKING:
+    from .._typing import EvidenceSource
 
 __all__ = ["critique", "narrate", "evidence_dict"]
 
@@ -180,29 +182,26 @@ def critique(
 
 
 # ------------------------------------------------------------------ narrative
-def evidence_dict(evidence: Any) -> dict[str, Any]:
+def evidence_dict(evidence: EvidenceSource) -> dict[str, Any]:
     """Evidence as a plain dict in the ``docs/evidence-format.md`` format.
 
-    Accepts an ``Evidence`` object (anything with ``to_dict()``), a dict, or a path to
-    the JSON file.
+    Read by :func:`bsc_toolkit.evidence.load_evidence`, the one reader of evidence: an
+    ``Evidence`` object, a dict or the path of the JSON file.
+
+    Raises
+    ------
+    DataError
+        When the evidence is malformed; the message names the file and the place.
+
+    Examples
+    --------
+    >>> evidence_dict({"format": "bsc-evidence/1", "links": []})["links"]
+    []
     """
-    if hasattr(evidence, "to_dict"):
-        data = evidence.to_dict()
-    elif isinstance(evidence, dict):
-        data = evidence
-    elif isinstance(evidence, (str, os.PathLike)):
-        p = Path(evidence)
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise GenerationError(f"evidence file {p}: not found") from None
-        except json.JSONDecodeError as exc:
-            raise GenerationError(f"evidence file {p}: malformed JSON at line {exc.lineno}: {exc.msg}") from None
-    else:
-        raise GenerationError(f"evidence must be an Evidence object, a dict or a JSON path, got {type(evidence).__name__}")
-    if not isinstance(data, dict) or not isinstance(data.get("links"), list):
-        raise GenerationError("evidence: expected a mapping with a 'links' list (see docs/evidence-format.md)")
-    return data
+    # the evidence stage comes after this one: its reader is loaded only when evidence is read
+    from ..evidence import load_evidence
+
+    return load_evidence(evidence).to_dict()
 
 
 def _f(x: float | None, sign: bool = False) -> str:
@@ -339,7 +338,7 @@ def _facts(sc: Scorecard, ev: dict[str, Any]) -> str:
 
 def narrate(
     scorecard: Scorecard,
-    evidence: Any,
+    evidence: EvidenceSource,
     *,
     provider: str = "offline",
     model: str | None = None,
@@ -356,7 +355,9 @@ def narrate(
     ----------
     scorecard : Scorecard
     evidence : Evidence, dict or path
-        Results of :func:`bsc_toolkit.evidence.validate`, in any of its forms.
+        Results of :func:`bsc_toolkit.evidence.validate`, in any of its forms (read by
+        :func:`bsc_toolkit.evidence.load_evidence`: malformed evidence is a ``DataError``
+        naming the file and the place).
     provider : {"offline", "openai", "auto"}
         Offline (default) builds the text from the results: counts of verdicts, the
         ``top`` strongest supported links with effect and CI, contradicted links,
@@ -365,7 +366,7 @@ def narrate(
     Examples
     --------
     >>> from bsc_toolkit.scorecard import load_example
-    >>> ev = {"links": [{"from": "C1", "to": "F1", "verdict": "supported",
+    >>> ev = {"format": "bsc-evidence/1", "links": [{"from": "C1", "to": "F1", "verdict": "supported",
     ...        "long_run": {"estimate": 0.4, "ci_low": 0.2, "ci_high": 0.6}, "q_value": 0.01}]}
     >>> "1 supported" in narrate(load_example("retail"), ev)
     True

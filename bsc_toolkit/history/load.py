@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -214,7 +214,8 @@ def history_from_frame(
 
 # ---------------------------------------------------------------- requests
 def _request(unit: str | None, period: str | None, kpis: Sequence[str] | None, controls: Sequence[str],
-             form: str, decimal: str, scorecard: Any, column_map: Mapping[str, str] | None) -> _Request:
+             form: str, decimal: str, scorecard: Scorecard | str | os.PathLike[str] | None,
+             column_map: Mapping[str, str] | None) -> _Request:
     if form not in _FORMS:
         raise DataError(f"`form` must be one of {', '.join(_FORMS)}, got {form!r}")
     if decimal not in DECIMALS:
@@ -239,7 +240,7 @@ def _request(unit: str | None, period: str | None, kpis: Sequence[str] | None, c
     return req
 
 
-def _read(source: Any, *, sql: str | None, database: str | None, sheet: str | int | None,
+def _read(source: str | os.PathLike[str] | pd.DataFrame | None, *, sql: str | None, database: str | None, sheet: str | int | None,
           decimal: str, keys: list[str]) -> RawTable:
     if sql is None:
         if database is not None:

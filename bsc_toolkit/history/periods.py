@@ -160,7 +160,9 @@ def period_index(ordinals: Sequence[int] | np.ndarray, frequency: str) -> pd.Ind
     ords = np.asarray(ordinals, dtype=np.int64)
     if frequency == "integer":
         return pd.Index(ords, name="period")
-    return pd.PeriodIndex.from_ordinals(ords, freq=PANDAS_FREQ[frequency]).rename("period")
+    # pandas-stubs lacks PeriodIndex.from_ordinals (pandas >= 2.2)
+    index = pd.PeriodIndex.from_ordinals(ords, freq=PANDAS_FREQ[frequency])  # type: ignore[attr-defined]
+    return index.rename("period")
 
 
 def format_periods(periods: pd.Index, frequency: str) -> list[str]:
@@ -215,7 +217,7 @@ def parse_start(start: object, frequency: str) -> int:
             raise DataError(f"`start` must be a whole number for frequency 'integer', got {start!r}")
         return int(p.value)
     code = PANDAS_FREQ[frequency]
-    if p.kind == "date":
+    if isinstance(p.value, pd.Timestamp):  # p.kind == "date"
         return int(pd.Period(p.value, code).ordinal)
     if p.kind == "int":
         if frequency == "annual":

@@ -19,7 +19,6 @@ import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -115,7 +114,7 @@ def _letters(j: int) -> str:
 
 
 # ------------------------------------------------------------------ dispatch
-def read_source(source: Any, *, sheet: str | int | None = None, keys: Collection[str] | None = (),
+def read_source(source: str | os.PathLike[str] | pd.DataFrame | None, *, sheet: str | int | None = None, keys: Collection[str] | None = (),
                 decimal: str = ".") -> RawTable:
     """Read a file (CSV, Excel, Parquet) or take a DataFrame as a raw table.
 

@@ -40,7 +40,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,9 @@ from .. import _limits
 from ..errors import DataError
 from .frame import SINGLE_UNIT, KPIHistory
 from .periods import FREQUENCIES, PANDAS_FREQ, format_periods, parse_start, period_index
+
+if TYPE_CHECKING:
+    from .._typing import ScorecardSource
 
 __all__ = ["SavedSimulation", "Simulation", "simulate_history"]
 
@@ -337,7 +340,7 @@ def _spectral_radius(k: int, rho: float, edges: list[tuple[int, int, int, float]
     return float(np.max(np.abs(np.linalg.eigvals(comp))))
 
 
-def _season_position(periods: pd.Index, frequency: str) -> np.ndarray:
+def _season_position(periods: pd.PeriodIndex, frequency: str) -> np.ndarray:
     if frequency == "quarterly":
         return np.asarray(periods.quarter) - 1
     if frequency == "monthly":
@@ -382,12 +385,12 @@ def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
 
 # --------------------------------------------------------------------- main
 def simulate_history(
-    scorecard: Any,
+    scorecard: ScorecardSource,
     *,
     n_units: int = 30,
     n_periods: int = 24,
     frequency: str = "quarterly",
-    start: Any = None,
+    start: str | int | None = None,
     effects: Mapping[Any, float] | None = None,
     trend: float = 0.0,
     seasonality: float = 0.0,
@@ -499,13 +502,13 @@ def simulate_history(
     levels = {k.id: sc.perspective_of(k.id).level for k in kpi_objs}
 
     links: list[_Link] = []
-    for i, lk in enumerate(sc.links):
+    for i, link in enumerate(sc.links):
         try:
-            fk, tk = sc.kpi_for(lk.source).id, sc.kpi_for(lk.target).id
+            fk, tk = sc.kpi_for(link.source).id, sc.kpi_for(link.target).id
         except KeyError as exc:
-            raise DataError(f"link {i} ({lk.source} -> {lk.target}): {exc.args[0]}") from None
-        lag = lk.lags[0] if lk.lags else 1
-        links.append(_Link(i, lk.source, lk.target, fk, tk, 1 if lk.sign == "positive" else -1, lag))
+            raise DataError(f"link {i} ({link.source} -> {link.target}): {exc.args[0]}") from None
+        lag = link.lags[0] if link.lags else 1
+        links.append(_Link(i, link.source, link.target, fk, tk, 1 if link.sign == "positive" else -1, lag))
 
     for key, size in (effects or {}).items():
         _match(key, links, "effects").size = _check_number(f"effects[{key!r}]", size)
@@ -581,7 +584,7 @@ def simulate_history(
     if trend:
         det += trend * np.arange(n_periods)[:, None] * toward[None, :]
     if seasonality:
-        if frequency in _SEASON_LENGTH:
+        if frequency in _SEASON_LENGTH and isinstance(periods, pd.PeriodIndex):  # calendar periods
             length = _SEASON_LENGTH[frequency]
             phase = np.random.default_rng([seed, 1]).uniform(0, 2 * np.pi, k_n)
             season_pos = _season_position(periods, frequency)

@@ -15,6 +15,6 @@ Examples
 
 from __future__ import annotations
 
-from .builder import ReportResult, build_report, load_evidence_dict
+from .builder import WRITTEN, ReportResult, build_report, load_evidence_dict
 
-__all__ = ["ReportResult", "build_report", "load_evidence_dict"]
+__all__ = ["WRITTEN", "ReportResult", "build_report", "load_evidence_dict"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as _dt
-import json
 import os
 import shutil
 import signal
@@ -23,11 +22,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._format import fmt_value
-from .._io import atomic_write
-from ..errors import BSCError, DataError, MissingDependencyError
+from .._io import atomic_write, check_not_inputs, same_file
+from ..errors import BSCError, DataError, MissingDependencyError, OutputError
+from ..evidence import load_evidence
 from ._markdown import front_matter, md_escape, sanitize_markdown
 from .content import KINDS, ReportContext, body_for
 from .render import (
@@ -41,7 +41,20 @@ from .render import (
     template_path,
 )
 
-__all__ = ["ReportResult", "build_report", "load_evidence_dict", "okrs_markdown"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .._typing import EvidenceSource, ScorecardSource
+    from ..evidence import Evidence
+    from ..generate import OKRSet
+    from ..history import KPIHistory
+    from ..scorecard import Scorecard, ScoreReport
+
+__all__ = ["WRITTEN", "ReportResult", "build_report", "load_evidence_dict", "okrs_markdown"]
+
+#: what :func:`build_report` writes in its output folder (glob patterns): an input there is refused
+WRITTEN: tuple[str, ...] = ("index.*", "figures/*", "figures.lua", "shared.lua", "report.css", "formats.html",
+                            "bsc-style.typ")
 
 SUBTITLES = {
     "validation": "Validation report: are the cause-and-effect links supported by the data?",
@@ -93,7 +106,7 @@ class ReportResult:
     def __str__(self) -> str:
         return self.summary
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """One row per file written (kind: source, output or figure)."""
         import pandas as pd
 
@@ -112,11 +125,12 @@ class ReportResult:
 
 
 # ------------------------------------------------------------------ inputs
-def load_evidence_dict(evidence: Any) -> dict[str, Any]:
-    """Evidence as a plain dict in the documented JSON format.
+def load_evidence_dict(evidence: EvidenceSource | None) -> dict[str, Any]:
+    """Evidence as a plain dict in the documented JSON format (empty for ``None``).
 
-    Accepts an ``Evidence`` object (anything with ``to_dict()``), a dict, or a
-    path to an evidence JSON file.
+    Read by :func:`bsc_toolkit.evidence.load_evidence`, the one reader of evidence:
+    an ``Evidence`` object, a dict or the path of the JSON file; a malformed one is a
+    :class:`~bsc_toolkit.errors.DataError` naming the file and the place.
 
     Examples
     --------
@@ -125,44 +139,10 @@ def load_evidence_dict(evidence: Any) -> dict[str, Any]:
     """
     if evidence is None:
         return {}
-    if hasattr(evidence, "to_dict") and callable(evidence.to_dict):
-        data = evidence.to_dict()
-    elif isinstance(evidence, Mapping):
-        data = dict(evidence)
-    elif isinstance(evidence, (str, Path)):
-        p = Path(evidence)
-        if not p.exists():
-            raise DataError("evidence file not found (expected the JSON written by `bsc validate --json`)",
-                            file=str(p))
-        if p.is_dir():
-            raise DataError("is a folder; expected the evidence JSON written by `bsc validate --json`",
-                            file=str(p))
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except UnicodeDecodeError as exc:
-            raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start}); expected the evidence JSON "
-                            "written by `bsc validate --json`", file=str(p)) from None
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-                            file=str(p)) from None
-    else:
-        raise DataError(f"evidence must be an Evidence object, a dict or a JSON file path, got {type(evidence).__name__}")
-    where = str(evidence) if isinstance(evidence, (str, Path)) else None
-    if not isinstance(data, dict):
-        raise DataError(f"evidence must be a JSON object, got {type(data).__name__}", file=where)
-    fmt = data.get("format")
-    if fmt is not None and not str(fmt).startswith("bsc-evidence/"):
-        raise DataError(f"`format` must be 'bsc-evidence/1', got {fmt!r}", file=where)
-    links = data.get("links")
-    if not isinstance(links, list):
-        raise DataError(f"`links` must be a list of link results, got {type(links).__name__}", file=where)
-    for i, lk in enumerate(links):
-        if not isinstance(lk, dict) or "from" not in lk or "to" not in lk or "verdict" not in lk:
-            raise DataError(f"links[{i}] must be an object with at least 'from', 'to' and 'verdict'", file=where)
-    return data
+    return load_evidence(evidence).to_dict()
 
 
-def _progress_fn(progress: Any) -> Callable[[str], None]:
+def _progress_fn(progress: bool | Callable[[str], None] | None) -> Callable[[str], None]:
     if callable(progress):
         return progress
     if progress:
@@ -170,7 +150,7 @@ def _progress_fn(progress: Any) -> Callable[[str], None]:
     return lambda msg: None
 
 
-def _draw_map(scorecard: Any, evidence: dict[str, Any] | None, statuses: Any, fig_dir: Path,
+def _draw_map(scorecard: Scorecard, evidence: Evidence | None, statuses: ScoreReport, fig_dir: Path,
               warnings: list[str]) -> dict[str, Path]:
     try:
         from ..strategy_map import strategy_map
@@ -182,7 +162,7 @@ def _draw_map(scorecard: Any, evidence: dict[str, Any] | None, statuses: Any, fi
     try:
         with _warnings.catch_warnings(record=True) as caught:
             _warnings.simplefilter("always")
-            smap = strategy_map(scorecard, evidence or None, statuses=statuses)
+            smap = strategy_map(scorecard, evidence, statuses=statuses)
         warnings.extend(f"strategy map: {w.message}" for w in caught)
         paths = {}
         for ext in ("svg", "png"):
@@ -254,17 +234,17 @@ def _front_matter_meta(kind: str, title: str, formats: Sequence[str]) -> dict[st
 
 # ------------------------------------------------------------------ main
 def build_report(
-    scorecard: Any,
+    scorecard: ScorecardSource,
     *,
     kind: str = "validation",
-    evidence: Any = None,
-    history: Any = None,
-    out_dir: str | Path,
+    evidence: EvidenceSource | None = None,
+    history: KPIHistory | None = None,
+    out_dir: str | os.PathLike[str],
     formats: Sequence[str] = ("html", "pdf"),
     renderer: str = "auto",
     narrative: str | None = None,
     critique: str | None = None,
-    progress: Any = None,
+    progress: bool | Callable[[str], None] | None = None,
     title: str | None = None,
     start: str | None = None,
     timeout: float | None = None,
@@ -283,7 +263,9 @@ def build_report(
         KPI history: actuals (latest values), trend charts and the OKR cadence in the
         client report.
     out_dir : path
-        Folder for ``index.qmd``, ``figures/`` and the rendered files.
+        Folder for ``index.qmd``, ``figures/`` and the rendered files (see :data:`WRITTEN`).
+        An input file (the scorecard, the evidence or the history's data file) that
+        the report would replace there is refused before any work.
     formats : sequence of {"html", "pdf", "docx"}
         What to render. An empty sequence writes only the ``.qmd`` and figures.
     renderer : {"auto", "quarto", "pandoc"}
@@ -309,7 +291,10 @@ def build_report(
     Raises
     ------
     DataError
-        Bad evidence or a validation report without evidence.
+        Bad evidence (the message names the file and the place) or a validation report
+        without evidence.
+    OutputError
+        ``out_dir`` would replace an input file.
     RenderError, MissingDependencyError
         The renderer failed, ran out of time or is not installed.
 
@@ -334,16 +319,18 @@ def build_report(
     if renderer not in ("auto", "quarto", "pandoc", "pandoc+typst"):
         raise DataError(f"`renderer` must be one of auto, quarto, pandoc, got {renderer!r}")
     render_timeout(timeout)  # a bad limit is reported before any work
-    if not hasattr(scorecard, "objectives"):
-        from ..scorecard import load_scorecard
+    inputs = _input_files(scorecard, evidence, history)
+    check_not_inputs({"out_dir": out_dir}, inputs, folders={"out_dir": WRITTEN})
+    from ..scorecard import Scorecard, load_scorecard
 
-        scorecard = load_scorecard(scorecard)
-    ev = load_evidence_dict(evidence) if evidence is not None else None
-    if ev and ev.get("links"):
+    sc = scorecard if isinstance(scorecard, Scorecard) else load_scorecard(scorecard)
+    evidence_obj = load_evidence(evidence) if evidence is not None else None
+    ev = evidence_obj.to_dict() if evidence_obj is not None else None
+    if evidence_obj is not None and evidence_obj.links:
         # refuse evidence about another scorecard before anything is written
         from ..strategy_map.overlay import build_overlay
 
-        build_overlay(scorecard, evidence if isinstance(evidence, (str, Path)) else ev)
+        build_overlay(sc, evidence_obj)
     if kind == "validation" and not ev:
         raise DataError("a validation report needs evidence: pass evidence= (an Evidence object, dict or the JSON "
                         "file from `bsc validate --json`), or choose kind='client' or 'handout'")
@@ -353,7 +340,7 @@ def build_report(
             "renderer='quarto' but the Quarto CLI is not on PATH; install it from "
             "https://quarto.org/docs/get-started/ or use renderer='pandoc'"
         )
-    okr_set = _derive_okrs(scorecard, ev, history, start) if kind == "client" else None
+    okr_set = _derive_okrs(sc, evidence_obj, history, start) if kind == "client" else None
 
     # everything is written to a staging folder inside out_dir and moved into place at the end,
     # so a failure, Ctrl-C or SIGTERM halfway leaves an earlier report in out_dir byte-identical
@@ -363,15 +350,30 @@ def build_report(
     with _terminate_as_exit():
         out = Path(tempfile.mkdtemp(prefix=".bsc-report-", dir=final))
         try:
-            result = _build_in(out, final, scorecard=scorecard, kind=kind, ev=ev, evidence=evidence,
+            result = _build_in(out, final, scorecard=sc, kind=kind, ev=ev, evidence=evidence_obj,
                                history=history, formats=formats, use_quarto=use_quarto, narrative=narrative,
-                               critique=critique, say=say, title=title, okr_set=okr_set, timeout=timeout)
+                               critique=critique, say=say, title=title, okr_set=okr_set, timeout=timeout,
+                               inputs=inputs)
         finally:
             shutil.rmtree(out, ignore_errors=True)
     return dataclasses.replace(result, seconds=time.perf_counter() - t0)
 
 
-def _derive_okrs(scorecard: Any, ev: dict[str, Any] | None, history: Any, start: str | None) -> Any:
+def _input_files(scorecard: ScorecardSource, evidence: EvidenceSource | None,
+                 history: KPIHistory | None) -> dict[str, str | os.PathLike[str] | None]:
+    """The files a report is made from, named as in messages (only existing files are checked)."""
+    from ..evidence import Evidence
+
+    ev_file = evidence.source if isinstance(evidence, Evidence) else evidence
+    return {
+        "scorecard": scorecard if isinstance(scorecard, (str, os.PathLike)) else None,
+        "evidence": ev_file if isinstance(ev_file, (str, os.PathLike)) else None,
+        "history": history.source if history is not None else None,
+    }
+
+
+def _derive_okrs(scorecard: Scorecard, ev: Evidence | None, history: KPIHistory | None,
+                 start: str | None) -> OKRSet | BSCError | None:
     """OKRs for the client report (validated before any work: a bad ``start`` is a usage error)."""
     try:
         from ..generate import derive_okrs
@@ -385,9 +387,11 @@ def _derive_okrs(scorecard: Any, ev: dict[str, Any] | None, history: Any, start:
         return exc
 
 
-def _build_in(out: Path, final: Path, *, scorecard: Any, kind: str, ev: dict[str, Any] | None, evidence: Any,
-              history: Any, formats: list[str], use_quarto: bool, narrative: str | None, critique: str | None,
-              say: Callable[[str], None], title: str | None, okr_set: Any, timeout: float | None) -> ReportResult:
+def _build_in(out: Path, final: Path, *, scorecard: Scorecard, kind: str, ev: dict[str, Any] | None,
+              evidence: Evidence | None, history: KPIHistory | None, formats: list[str], use_quarto: bool,
+              narrative: str | None, critique: str | None, say: Callable[[str], None], title: str | None,
+              okr_set: OKRSet | BSCError | None, timeout: float | None,
+              inputs: Mapping[str, str | os.PathLike[str] | None]) -> ReportResult:
     fig_dir = out / "figures"
     fig_dir.mkdir(exist_ok=True)
     warnings: list[str] = []
@@ -395,16 +399,16 @@ def _build_in(out: Path, final: Path, *, scorecard: Any, kind: str, ev: dict[str
     # ---- numbers -------------------------------------------------------
     from ..scorecard import score
 
-    actuals: dict[str, float] = {}
+    actuals: dict[str, float | None] = {}
     actuals_source = "scorecard"
     if history is not None:
         for k in scorecard.kpis:
-            if k.id in getattr(history, "data", {}).columns:
+            if k.id in history.data.columns:
                 v = history.latest(k.id)
                 if v is not None:
                     actuals[k.id] = v
         if actuals:
-            actuals_source = str(getattr(history, "source", "KPI history"))
+            actuals_source = str(history.source)
     rep = score(scorecard, actuals or None)
 
     # ---- figures -------------------------------------------------------
@@ -425,7 +429,7 @@ def _build_in(out: Path, final: Path, *, scorecard: Any, kind: str, ev: dict[str
         if any((lk.get("robustness") or {}).get("specs") for lk in ev.get("links") or []):
             figures["robustness"] = charts.specification_curves(ev, fig_dir)["svg"]
     say("drawing the strategy map")
-    mp = _draw_map(scorecard, ev, rep, fig_dir, warnings)
+    mp = _draw_map(scorecard, evidence, rep, fig_dir, warnings)
     if mp:
         figures["strategy_map"] = mp["svg"]
 
@@ -478,16 +482,27 @@ def _build_in(out: Path, final: Path, *, scorecard: Any, kind: str, ev: dict[str
         say(f"rendering {', '.join(formats)} with {used}")
         with render_options(timeout=timeout, warnings=render_warnings):
             outputs = render_quarto(qmd, formats) if use_quarto else render_pandoc(qmd, formats)
-    moved = _publish(out, final)
+    moved = _publish(out, final, inputs)
     return ReportResult(qmd=moved[qmd], outputs={k: moved[v] for k, v in outputs.items()}, renderer=used,
                         figures={k: moved.get(v, final / "figures" / v.name) for k, v in figures.items()},
                         kind=kind, warnings=tuple(warnings + render_warnings))
 
 
-def _publish(stage: Path, final: Path) -> dict[Path, Path]:
-    """Move every file of ``stage`` to the same place under ``final``; return old -> new paths."""
+def _publish(stage: Path, final: Path, inputs: Mapping[str, str | os.PathLike[str] | None]) -> dict[Path, Path]:
+    """Move every file of ``stage`` to the same place under ``final``; return old -> new paths.
+
+    Nothing is moved when one of the files would replace an input (a net under the
+    check of :data:`WRITTEN` before the build, for files a renderer adds).
+    """
+    files = sorted(x for x in stage.rglob("*") if x.is_file())
+    for src in files:
+        dst = final / src.relative_to(stage)
+        for name, path in inputs.items():
+            if path is not None and Path(path).is_file() and same_file(dst, path):
+                raise OutputError(f"the report would replace the input {name} {path} with its "
+                                  f"{src.relative_to(stage).as_posix()}: choose another output folder")
     moved: dict[Path, Path] = {}
-    for src in sorted(x for x in stage.rglob("*") if x.is_file()):
+    for src in files:
         dst = final / src.relative_to(stage)
         dst.parent.mkdir(parents=True, exist_ok=True)
         os.replace(src, dst)
@@ -496,7 +511,7 @@ def _publish(stage: Path, final: Path) -> dict[Path, Path]:
     return moved
 
 
-def okrs_markdown(okrs: Any) -> str:
+def okrs_markdown(okrs: OKRSet) -> str:
     """OKRs (from :func:`bsc_toolkit.generate.derive_okrs`) as escaped Markdown for the client report.
 
     Examples

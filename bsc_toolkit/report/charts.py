@@ -18,10 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._io import atomic_path
 from .style import STATUS_COLOURS, VERDICT_LABELS, apply_matplotlib_style, verdict_colours
+
+if TYPE_CHECKING:
+    from ..history import KPIHistory
+    from ..scorecard import Scorecard
 
 __all__ = ["coefficient_plot", "kpi_trends", "lag_profiles", "save_figure", "singular_unit", "specification_curves",
            "status_dashboard"]
@@ -71,7 +75,7 @@ def save_figure(fig: Any, out_dir: str | Path, name: str) -> dict[str, Path]:
 
 
 # --------------------------------------------------------------------- dashboard
-def status_dashboard(scorecard: Any, out_dir: str | Path, *, actuals: Mapping[str, float] | None = None,
+def status_dashboard(scorecard: Scorecard, out_dir: str | Path, *, actuals: Mapping[str, float | None] | None = None,
                      name: str = "status_dashboard") -> dict[str, Path]:
     """Perspective status dashboard: each KPI's 0–10 score as a bar coloured by its status.
 
@@ -138,7 +142,7 @@ def status_dashboard(scorecard: Any, out_dir: str | Path, *, actuals: Mapping[st
 
 
 # --------------------------------------------------------------------- trends
-def kpi_trends(scorecard: Any, history: Any, out_dir: str | Path, *, kpis: Sequence[str] | None = None,
+def kpi_trends(scorecard: Scorecard, history: KPIHistory, out_dir: str | Path, *, kpis: Sequence[str] | None = None,
                max_panels: int = 16, name: str = "kpi_trends") -> dict[str, Path]:
     """KPI trend lines against targets: one small panel per KPI.
 
@@ -264,7 +268,7 @@ def _std_scale(link: Mapping[str, Any]) -> float | None:
     return std / est
 
 
-def _units_of(scorecard: Any, link: Mapping[str, Any]) -> tuple[str, str]:
+def _units_of(scorecard: Scorecard | None, link: Mapping[str, Any]) -> tuple[str, str]:
     out = []
     for key in ("from_kpi", "to_kpi"):
         unit = ""
@@ -277,7 +281,7 @@ def _units_of(scorecard: Any, link: Mapping[str, Any]) -> tuple[str, str]:
     return out[0], out[1]
 
 
-def coefficient_plot(evidence: Mapping[str, Any], out_dir: str | Path, *, scorecard: Any = None,
+def coefficient_plot(evidence: Mapping[str, Any], out_dir: str | Path, *, scorecard: Scorecard | None = None,
                      name: str = "coefficients") -> dict[str, Path]:
     """Every link's effect on one standardized axis with its 95% CI, coloured by verdict, labelled in KPI units.
 
@@ -308,7 +312,7 @@ def coefficient_plot(evidence: Mapping[str, Any], out_dir: str | Path, *, scorec
         ys = list(range(n))[::-1]
         seen: set[str] = set()
         finite: list[float] = [0.0]
-        labels: list[tuple[float, str]] = []
+        labels: list[tuple[int, str]] = []
         for y, lk in zip(ys, links, strict=False):
             lr = lk.get("long_run") or {}
             scale = _std_scale(lk)
@@ -387,7 +391,8 @@ def specification_curves(evidence: Mapping[str, Any], out_dir: str | Path, *, ma
                 if e is None:
                     continue
                 lo, hi = _num(sp.get("ci_low")), _num(sp.get("ci_high"))
-                f = (_num(sp.get("std_effect")) / e) if use_std and e != 0 else 1.0
+                std = _num(sp.get("std_effect"))
+                f = std / e if use_std and std is not None and e != 0 else 1.0
                 pts.append((e * f, None if lo is None else lo * f, None if hi is None else hi * f,
                             str(sp.get("verdict")), e))
             pts.sort(key=lambda t: t[0])
@@ -459,7 +464,8 @@ def lag_profiles(evidence: Mapping[str, Any], out_dir: str | Path, *, name: str 
         finite: list[float] = [0.0]
         for y, lk in zip(ys, links, strict=False):
             col = colours.get(str(lk.get("verdict")), "#777777")
-            f = scales[id(lk)] if standardized else 1.0
+            scale = scales[id(lk)]
+            f = scale if standardized and scale is not None else 1.0
             for t in lk["terms"]:
                 lag, e = t.get("lag"), _num(t.get("estimate"))
                 if lag is None or e is None:

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._format import fmt_ci, fmt_count, fmt_num, fmt_p, fmt_share, fmt_value, p_phrase
 from ._markdown import badge, md_escape, md_table
 from .charts import singular_unit as _singular
 from .narrative import VERDICT_ORDER, end_name, verdict_counts
 from .style import STATUS_LABELS, VERDICT_LABELS
+
+if TYPE_CHECKING:
+    from ..history import KPIHistory
+    from ..scorecard import KPI, Scorecard, ScoreReport
 
 __all__ = ["ReportContext", "client_body", "handout_body", "validation_body", "KINDS"]
 
@@ -29,10 +33,10 @@ KINDS = ("validation", "client", "handout")
 class ReportContext:
     """Everything a report body is written from."""
 
-    scorecard: Any
-    score: Any  # ScoreReport
+    scorecard: Scorecard
+    score: ScoreReport
     evidence: dict[str, Any] | None = None
-    history: Any = None
+    history: KPIHistory | None = None
     figures: dict[str, str] = field(default_factory=dict)
     narrative: str = ""  # sanitised Markdown
     narrative_source: str = ""  # "given", "offline"
@@ -60,12 +64,12 @@ def _val(x: float | None, unit: str = "") -> str:
     return fmt_value(x, "%") if unit.strip() == "%" else fmt_num(x)
 
 
-def _kpi_cell(k: Any) -> str:
+def _kpi_cell(k: KPI) -> str:
     unit = (k.unit or "").strip()
     return md_escape(k.name) + (f" ({md_escape(unit)})" if unit and unit != "%" else "")
 
 
-def _link_cell(sc: Any, lk: Mapping[str, Any]) -> str:
+def _link_cell(sc: Scorecard, lk: Mapping[str, Any]) -> str:
     f, t = str(lk.get("from")), str(lk.get("to"))
     fn, tn = end_name(sc, f), end_name(sc, t)
     left = md_escape(f) if fn == f else f"{md_escape(fn)} ({md_escape(f)})"
@@ -103,7 +107,7 @@ def _lags(lk: Mapping[str, Any]) -> str:
     return txt
 
 
-def _unit_of(sc: Any, kpi_id: Any) -> str:
+def _unit_of(sc: Scorecard, kpi_id: Any) -> str:
     try:
         return str(sc.kpi(str(kpi_id)).unit or "").strip()
     except (KeyError, AttributeError):
@@ -242,7 +246,7 @@ def robustness_sentence(lk: Mapping[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------ effects in plain words
-def _effect_words(sc: Any, lk: Mapping[str, Any]) -> str:
+def _effect_words(sc: Scorecard, lk: Mapping[str, Any]) -> str:
     """'1 h more Training hours is followed by +0.495 pp On-shelf availability (cumulative over lag 1, 95% CI …)'."""
     lr = lk.get("long_run") or {}
     est = lr.get("estimate")
@@ -274,7 +278,7 @@ def _strength(lk: Mapping[str, Any]) -> float:
         return 0.0
 
 
-def _finding(sc: Any, lk: Mapping[str, Any]) -> str:
+def _finding(sc: Scorecard, lk: Mapping[str, Any]) -> str:
     rob = _robust_badge(lk.get("robustness"))
     head = f"**{_link_cell(sc, lk)}** {_verdict_badge(lk.get('verdict'))}" + (f" {rob}" if rob else "")
     words = _effect_words(sc, lk)
@@ -423,7 +427,7 @@ def _records_table(records: Sequence[Mapping[str, Any]], caption: str, label: st
     return md_table([md_escape(k.replace("_", " ")) for k in keys], rows, caption=caption, label=label)
 
 
-def _front_sections_intro(sc: Any) -> str:
+def _front_sections_intro(sc: Scorecard) -> str:
     bits = []
     if sc.organisation:
         bits.append(f"**Organisation:** {md_escape(sc.organisation)}")
@@ -800,7 +804,7 @@ def chains_section(ev: Mapping[str, Any]) -> str:
     chains = ev.get("chains") or []
     if not chains:
         return "Not computed: the evidence contains no chain (indirect) effects.\n"
-    bs = next((c.get("bootstrap") for c in chains if c.get("bootstrap")), {}) or {}
+    bs: Mapping[str, Any] = next((c.get("bootstrap") for c in chains if c.get("bootstrap")), {}) or {}
     how = (f"The intervals come from a bootstrap with {bs.get('replications')} replications "
            f"({md_escape(bs.get('method'))})." if bs.get("replications") else
            "The intervals use the delta-method (Sobel) standard error.")
@@ -932,10 +936,10 @@ def _exec_summary(ctx: ReportContext) -> str:
         f"{'KPI is' if cnt['green'] == 1 else 'KPIs are'} green, {cnt['amber']} amber, {cnt['red']} red and "
         f"{cnt['no_data']} without data."
     ]
-    scored = [p for p in rep.perspectives if p.score is not None]
+    scored = [(p.score, p) for p in rep.perspectives if p.score is not None]
     if scored:
-        best = max(scored, key=lambda p: p.score)
-        worst = min(scored, key=lambda p: p.score)
+        best = max(scored, key=lambda t: t[0])[1]
+        worst = min(scored, key=lambda t: t[0])[1]
         if best.id != worst.id:
             lines.append(f"The strongest perspective is {best.name} ({best.score:.2f}); "
                          f"{worst.name} ({worst.score:.2f}) needs the most attention.")
@@ -1013,7 +1017,7 @@ _PERSPECTIVE_TEXT = {
 }
 
 
-def _chains(sc: Any, limit: int = 6) -> list[list[str]]:
+def _chains(sc: Scorecard, limit: int = 6) -> list[list[str]]:
     """Objective paths that follow the links from a source to a financial objective."""
     succ: dict[str, list[str]] = {}
     for lk in sc.links:

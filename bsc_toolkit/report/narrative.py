@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._format import fmt_num, p_phrase
 from ._markdown import md_escape
+
+if TYPE_CHECKING:
+    from ..scorecard import Scorecard
 
 __all__ = ["VERDICT_ORDER", "end_name", "offline_narrative", "verdict_counts"]
 
@@ -35,7 +38,7 @@ def verdict_counts(evidence: Mapping[str, Any]) -> dict[str, int]:
     return out
 
 
-def end_name(scorecard: Any, ident: str) -> str:
+def end_name(scorecard: Scorecard | None, ident: str) -> str:
     """Readable name of a link end (objective or KPI id); the id itself when unknown.
 
     Examples
@@ -57,7 +60,7 @@ def end_name(scorecard: Any, ident: str) -> str:
         return str(ident)
 
 
-def _link_phrase(scorecard: Any, lk: Mapping[str, Any]) -> str:
+def _link_phrase(scorecard: Scorecard | None, lk: Mapping[str, Any]) -> str:
     return f"{md_escape(end_name(scorecard, str(lk.get('from'))))} → {md_escape(end_name(scorecard, str(lk.get('to'))))}"
 
 
@@ -69,7 +72,7 @@ def _effect_phrase(lk: Mapping[str, Any]) -> str:
     return f"cumulative effect over the lag window {fmt_num(est, sign=True)}, {p_phrase(lk.get('q_value'))}"
 
 
-def offline_narrative(scorecard: Any, evidence: Mapping[str, Any]) -> str:
+def offline_narrative(scorecard: Scorecard, evidence: Mapping[str, Any]) -> str:
     """A short plain-language reading of the evidence, from the verdict counts and estimates.
 
     Examples

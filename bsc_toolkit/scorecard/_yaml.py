@@ -28,7 +28,7 @@ import json
 import os
 import re
 from itertools import accumulate
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -51,12 +51,12 @@ class DocumentError(yaml.MarkedYAMLError):
     """
 
     def __init__(self, problem: str, line: int | None = None) -> None:
-        mark = yaml.Mark("<document>", 0, line - 1, 0, None, None) if line else None
+        mark = yaml.Mark("<document>", 0, line - 1, 0, None, 0) if line else None  # no buffer: no snippet
         super().__init__(problem=problem, problem_mark=mark)
         self.line = line
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):
     """Safe loader that refuses duplicate mapping keys."""
 
 
@@ -146,7 +146,7 @@ def _check_events(text: str) -> None:
         while loader.check_event():
             ev = loader.get_event()
             if isinstance(ev, (yaml.ScalarEvent, yaml.AliasEvent)):
-                n = sizes.get(ev.anchor, 1) if isinstance(ev, yaml.AliasEvent) else 1
+                n = sizes.get(ev.anchor or "", 1) if isinstance(ev, yaml.AliasEvent) else 1
                 total += n
                 if isinstance(ev, yaml.ScalarEvent) and ev.anchor:
                     sizes[ev.anchor] = 1
@@ -155,7 +155,7 @@ def _check_events(text: str) -> None:
                 total += 1
                 if len(stack) > _limits.MAX_YAML_DEPTH:
                     raise DocumentError(f"nested deeper than {_limits.MAX_YAML_DEPTH} levels",
-                                        ev.start_mark.line + 1)
+                                        _line(ev.start_mark))
             elif isinstance(ev, yaml.CollectionEndEvent):
                 start, anchor = stack.pop()
                 if anchor:
@@ -166,9 +166,20 @@ def _check_events(text: str) -> None:
                 why = " (aliases expanded)" if sizes else ""
                 raise DocumentError(f"more than {_limits.MAX_YAML_NODES:,} values{why}; a scorecard or "
                                     "brief needs far fewer (is this a YAML alias bomb?)",
-                                    ev.start_mark.line + 1)
+                                    _line(ev.start_mark))
     finally:
         loader.dispose()
+
+
+class _Mark(Protocol):
+    """A parser position (PyYAML's Mark or libyaml's)."""
+
+    line: int
+
+
+def _line(mark: _Mark | None) -> int | None:
+    """The 1-based line of a parser mark (None without one)."""
+    return mark.line + 1 if mark is not None else None
 
 
 def _located(exc: yaml.YAMLError, text: str) -> DocumentError | None:
@@ -179,9 +190,8 @@ def _located(exc: yaml.YAMLError, text: str) -> DocumentError | None:
         return DocumentError(f"character #x{code:04x} is not allowed in YAML ({exc.reason})", line)
     problem = getattr(exc, "problem", None) or ""
     if "nesting depth" in problem:  # libyaml's own (larger) depth limit
-        mark = exc.problem_mark
         return DocumentError(f"nested deeper than {_limits.MAX_YAML_DEPTH} levels",
-                             mark.line + 1 if mark is not None else None)
+                             _line(getattr(exc, "problem_mark", None)))
     return None
 
 
@@ -317,9 +327,10 @@ def line_index(node: yaml.Node | None) -> dict[tuple, int]:
         if isinstance(n, yaml.MappingNode):
             for k, v in n.value:
                 key = k.value if isinstance(k, yaml.ScalarNode) else str(k)
-                walk(v, (*path, key))
+                here = (*path, key)
+                walk(v, here)
                 # the key's own line is where the problem is for a missing/unknown value
-                index[(*path, key)] = k.start_mark.line + 1
+                index[here] = k.start_mark.line + 1
         elif isinstance(n, yaml.SequenceNode):
             for i, v in enumerate(n.value):
                 walk(v, (*path, i))

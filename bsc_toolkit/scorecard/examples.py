@@ -32,4 +32,4 @@ def example_path(name: str) -> Path:
     """Path of a shipped example's YAML file."""
     if name not in list_examples():
         raise ScorecardError([Problem("", f"no example named '{name}' (available: {', '.join(list_examples())})")])
-    return Path(str(resources.files(__package__).joinpath(_DIR, f"{name}.yaml")))
+    return Path(str(resources.files(__package__).joinpath(_DIR).joinpath(f"{name}.yaml")))

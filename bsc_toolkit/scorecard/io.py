@@ -9,16 +9,19 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .._io import atomic_write
 from ..errors import Problem, ScorecardError, clip
 from . import _yaml
 from .examples import example_path, list_examples
 from .model import Scorecard, reference_problems
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 __all__ = [
     "dump_yaml", "load_example", "load_scorecard", "parse_scorecard", "save_scorecard", "scorecard_from_data",
@@ -59,7 +62,7 @@ def _allowed_keys(data: Any, loc: tuple) -> str:
     """The keys a model accepts at ``loc`` (for 'unknown key' messages)."""
     from .model import KPI, Generator, Initiative, Link, Objective, Thresholds
 
-    models = {
+    models: dict[tuple[str | int, ...], type[BaseModel]] = {
         (): Scorecard,
         ("objectives",): Objective,
         ("objectives", "kpis"): KPI,
@@ -76,7 +79,7 @@ def _allowed_keys(data: Any, loc: tuple) -> str:
     return ", ".join(names)
 
 
-def _describe(err: dict[str, Any], data: Any) -> str:
+def _describe(err: ErrorDetails, data: Any) -> str:
     loc = tuple(err.get("loc", ()))
     typ = err.get("type", "")
     key = loc[-1] if loc else ""

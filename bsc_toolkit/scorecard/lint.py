@@ -218,9 +218,9 @@ def _lint(sc: Scorecard) -> Iterator[Finding]:
                           o.id)
 
     into: dict[str, set[str]] = defaultdict(set)
-    for a, targets in graph.items():
-        for b in targets:
-            into[b].add(a)
+    for src, targets in graph.items():
+        for dst in targets:
+            into[dst].add(src)
     for o in sc.objectives:
         if o.perspective == Perspective.financial and not into[o.id]:
             yield Finding("unlinked-financial", "warning", f"financial objective '{o.name}' has no driver",

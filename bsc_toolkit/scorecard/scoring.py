@@ -17,7 +17,7 @@ count as 1, and items without a score are left out (and counted).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from html import escape
 from typing import Literal
@@ -213,13 +213,13 @@ class ScoreReport:
                 f"<tbody>{rows}</tbody></table>")
 
 
-def score(sc: Scorecard, actuals: dict[str, float | None] | None = None) -> ScoreReport:
+def score(sc: Scorecard, actuals: Mapping[str, float | None] | None = None) -> ScoreReport:
     """Status and score of every KPI, rolled up to objectives, perspectives and the scorecard.
 
     Parameters
     ----------
     sc : Scorecard
-    actuals : dict, optional
+    actuals : mapping, optional
         KPI id -> actual value; overrides the ``actual`` values in the scorecard.
 
     Examples

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._format import fmt_count, fmt_num, fmt_p, fmt_share, fmt_value
 from ..errors import ScorecardError
@@ -35,6 +35,10 @@ from .overlay import (
     pen_width,
 )
 from .result import StrategyMap
+
+if TYPE_CHECKING:
+    from .._typing import EvidenceSource, ScorecardSource
+    from ..scorecard.scoring import ScoreReport
 
 __all__ = ["LANE_COLOURS", "strategy_map"]
 
@@ -93,14 +97,13 @@ def _objective_label(o: Objective, statuses: Mapping[str, str], show_kpis: bool)
                 + "".join(rows) + "</TABLE>>")
 
 
-def _resolve_statuses(sc: Scorecard, statuses: Any) -> dict[str, str]:
+def _resolve_statuses(sc: Scorecard, statuses: Mapping[str, str] | ScoreReport | None) -> dict[str, str]:
     """KPI id -> status from the argument (mapping or ScoreReport) or from ``score(sc)``."""
-    if statuses is None:
-        from ..scorecard.scoring import score
+    from ..scorecard.scoring import ScoreReport, score
 
-        report = score(sc)
-        return {s.kpi: s.status for s in report.kpis if s.actual is not None}
-    if hasattr(statuses, "kpis") and not isinstance(statuses, Mapping):
+    if statuses is None:
+        statuses = score(sc)
+    if isinstance(statuses, ScoreReport):
         return {s.kpi: s.status for s in statuses.kpis if s.actual is not None}
     if not isinstance(statuses, Mapping):
         raise TypeError(f"`statuses` must be a mapping KPI id -> status or a ScoreReport, "
@@ -364,7 +367,7 @@ def _legend(used: list[str], show_status: bool, show_direction: bool, has_eviden
     return table, tuple(text)
 
 
-def _load_parent(parent: Any) -> Scorecard:
+def _load_parent(parent: ScorecardSource) -> Scorecard:
     if isinstance(parent, Scorecard):
         return parent
     if isinstance(parent, (str, os.PathLike)):
@@ -375,11 +378,11 @@ def _load_parent(parent: Any) -> Scorecard:
 
 
 def strategy_map(
-    scorecard: Scorecard | str | os.PathLike[str],
-    evidence: Any = None,
+    scorecard: ScorecardSource,
+    evidence: EvidenceSource | None = None,
     *,
-    statuses: Mapping[str, str] | Any | None = None,
-    parent: Scorecard | str | os.PathLike[str] | None = None,
+    statuses: Mapping[str, str] | ScoreReport | None = None,
+    parent: ScorecardSource | None = None,
     title: str | None = None,
     show_kpis: bool = True,
 ) -> StrategyMap:
@@ -410,6 +413,14 @@ def strategy_map(
     -------
     StrategyMap
         ``.source`` (DOT), ``.render(path)``, ``.svg()``; displays itself in notebooks.
+        It remembers the files it was drawn from (``inputs``): ``render`` refuses to
+        write over one of them.
+
+    Raises
+    ------
+    DataError
+        Malformed evidence (the message names the file and the place) or evidence
+        about another scorecard.
 
     Examples
     --------
@@ -420,11 +431,13 @@ def strategy_map(
     >>> m.n_edges
     16
     """
-    if not isinstance(scorecard, Scorecard):
+    inputs = _input_files(scorecard=scorecard, evidence=evidence, parent=parent)
+    if isinstance(scorecard, Scorecard):
+        sc = scorecard
+    else:
         from ..scorecard.io import load_scorecard
 
-        scorecard = load_scorecard(scorecard)
-    sc = scorecard
+        sc = load_scorecard(scorecard)
     if statuses is not None and isinstance(statuses, Mapping):
         _check_statuses(sc, statuses)
     stat = _resolve_statuses(sc, statuses)
@@ -584,7 +597,20 @@ def strategy_map(
         edges=tuple(_edge_rows(sc, overlay, caveats)),
         legend=legend,
         caveats=tuple((n, key, tuple(caveats.links[key])) for key, n in caveats.ids.items()),
+        inputs=inputs,
     )
+
+
+def _input_files(**given: ScorecardSource | EvidenceSource | None) -> tuple[tuple[str, str], ...]:
+    """(name, path) of each argument that is an existing file (an example name is not a file)."""
+    from ..evidence import Evidence
+
+    out = []
+    for name, value in given.items():
+        path = value.source if isinstance(value, Evidence) else value
+        if isinstance(path, (str, os.PathLike)) and os.path.isfile(path):
+            out.append((name, os.fspath(path)))
+    return tuple(out)
 
 
 def _edge_rows(sc: Scorecard, overlay: Overlay | None, caveats: _Caveats) -> list[dict[str, Any]]:

@@ -14,17 +14,18 @@ stays distinguishable for the common forms of colour blindness.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._format import fmt_num
 from ..errors import DataError
-from ..evidence.results import map_explanation
+from ..evidence.results import Evidence, load_evidence, map_explanation
+
+if TYPE_CHECKING:
+    from .._typing import EvidenceSource
+    from ..scorecard.model import Scorecard
 
 __all__ = ["EDGE_STYLES", "VERDICTS", "EdgeStyle", "LinkEvidence", "Overlay", "caveat_key", "effect_label",
            "lag_text", "lighter", "read_evidence"]
@@ -95,7 +96,7 @@ class LinkEvidence:
     @property
     def fragile(self) -> bool:
         """True when the evidence labels the verdict ``fragile`` across specifications."""
-        return bool(self.robustness) and self.robustness.get("label") == "fragile"
+        return self.robustness is not None and self.robustness.get("label") == "fragile"
 
 
 @dataclass
@@ -119,18 +120,22 @@ def _num(x: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def read_evidence(evidence: Any) -> tuple[dict[str, Any], str]:
+def read_evidence(evidence: EvidenceSource) -> tuple[dict[str, Any], str]:
     """Return the evidence as a plain dict (JSON format) and a description of where it came from.
+
+    Read by :func:`bsc_toolkit.evidence.load_evidence`, the one reader of evidence.
 
     Parameters
     ----------
     evidence : Evidence, dict or path
-        An object with ``to_dict()``, a dict in the ``bsc-evidence/1`` format, or a JSON file.
+        An :class:`~bsc_toolkit.evidence.Evidence`, a dict in the ``bsc-evidence/1`` format,
+        or its JSON file.
 
     Raises
     ------
     DataError
-        When the file is missing or not JSON, or the content is not evidence.
+        When the file is missing, not JSON or not evidence; the message names the file
+        and the place (``links[3].verdict``).
 
     Examples
     --------
@@ -138,48 +143,12 @@ def read_evidence(evidence: Any) -> tuple[dict[str, Any], str]:
     >>> data["links"], src
     ([], '<dict>')
     """
-    src = "<dict>"
-    if isinstance(evidence, (str, os.PathLike)):
-        p = Path(evidence)
-        src = str(p)
-        if p.is_dir():
-            raise DataError("is a folder; expected the evidence JSON written by `bsc validate --json`",
-                            file=src)
-        if not p.is_file():
-            raise DataError("evidence file not found (expected the JSON written by `bsc validate --json`)",
-                            file=src)
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except UnicodeDecodeError as exc:
-            raise DataError(f"evidence file is not UTF-8 text ({exc.reason} at byte {exc.start}); expected "
-                            "the JSON written by `bsc validate --json`", file=src) from None
-        except json.JSONDecodeError as exc:
-            raise DataError(f"evidence file is not valid JSON: {exc}", file=src) from None
-    elif isinstance(evidence, Mapping):
-        data = dict(evidence)
-    elif hasattr(evidence, "to_dict"):
-        src = f"<{type(evidence).__name__}>"
-        data = evidence.to_dict()
-    else:
-        raise DataError(
-            f"`evidence` must be an Evidence object, a dict in the bsc-evidence/1 format or a path "
-            f"to the JSON file, got {type(evidence).__name__}"
-        )
-    if not isinstance(data, Mapping):
-        raise DataError(f"evidence must be a JSON object, got {type(data).__name__}", file=src)
-    fmt = data.get("format")
-    if not (isinstance(fmt, str) and fmt.startswith("bsc-evidence/")):
-        raise DataError(f"`format` must be 'bsc-evidence/1', got {fmt!r}", file=src)
-    links = data.get("links", [])
-    if not isinstance(links, list) or not all(isinstance(x, Mapping) for x in links):
-        raise DataError("`links` must be a list of objects", file=src)
-    sugg = data.get("suggestions", []) or []
-    if not isinstance(sugg, list) or not all(isinstance(x, Mapping) for x in sugg):
-        raise DataError("`suggestions` must be a list of objects", file=src)
-    return dict(data), src
+    ev = load_evidence(evidence)
+    src = ev.source or ("<Evidence>" if isinstance(evidence, Evidence) else "<dict>")
+    return ev.to_dict(), src
 
 
-def build_overlay(scorecard: Any, evidence: Any) -> Overlay:
+def build_overlay(scorecard: Scorecard, evidence: EvidenceSource) -> Overlay:
     """Match evidence to the scorecard's links and suggestions to its KPIs."""
     data, src = read_evidence(evidence)
     ov = Overlay(source=src)

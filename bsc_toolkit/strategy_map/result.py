@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .._io import atomic_path
+from .._io import atomic_path, check_not_inputs
 from ..errors import MissingDependencyError, RenderError
 
 __all__ = ["FORMATS", "DotNotFoundError", "StrategyMap", "run_dot"]
@@ -102,6 +102,9 @@ class StrategyMap:
         in the legend's order (prose about the map can be generated from it).
     caveats : tuple of (int, str, tuple of str)
         The numbered caveat marks: ``(n, short name, links it is on)`` for each ``\u26a0n``.
+    inputs : tuple of (str, str)
+        ``(name, path)`` of the files the map was drawn from (scorecard, evidence, parent),
+        when they were files: :meth:`render` refuses to write over one of them.
     """
 
     source: str
@@ -115,6 +118,7 @@ class StrategyMap:
     edges: tuple[dict[str, Any], ...] = ()
     legend: tuple[tuple[str, str], ...] = ()
     caveats: tuple[tuple[int, str, tuple[str, ...]], ...] = ()
+    inputs: tuple[tuple[str, str], ...] = ()
 
     @property
     def n_edges(self) -> int:
@@ -125,7 +129,9 @@ class StrategyMap:
         """Write the map to ``path``; the format comes from the extension (.svg .png .pdf .dot).
 
         The file is written atomically: if graphviz fails, an existing file at
-        ``path`` is left untouched.
+        ``path`` is left untouched. A ``path`` that is one of the files the map was
+        drawn from (:attr:`inputs`) is refused with an
+        :class:`~bsc_toolkit.errors.OutputError`.
 
         Examples
         --------
@@ -136,6 +142,7 @@ class StrategyMap:
         '<?xml'
         """
         p = Path(path)
+        check_not_inputs({"path": p}, dict(self.inputs))
         fmt = FORMATS.get(p.suffix.lower())
         if fmt is None:
             raise RenderError(

@@ -140,7 +140,7 @@ def snapshot_box(
         now = settings()
         return f"{title} ({name} widget{': ' + now if now else ''}); run the notebook in Jupyter to use it"
 
-    box.snapshot_html = snapshot_html  # type: ignore[attr-defined]
-    box.snapshot_text = snapshot_text  # type: ignore[attr-defined]
+    box.snapshot_html = snapshot_html
+    box.snapshot_text = snapshot_text
     return box
 

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._format import MISSING, fmt_num
 from ..errors import DataError
 
+if TYPE_CHECKING:
+    from .._typing import ScorecardSource
+    from ..scorecard import Scorecard, ScoreReport
+
 __all__ = ["dashboard_html", "dashboard_report", "status_dashboard"]
 
 
-def _scorecard(sc: Any) -> Any:
+def _scorecard(sc: ScorecardSource) -> Scorecard:
     from ..scorecard import Scorecard, load_scorecard
 
     return sc if isinstance(sc, Scorecard) else load_scorecard(sc)
 
 
-def dashboard_report(scorecard: Any, actuals: Mapping[str, float | None] | None = None) -> Any:
+def dashboard_report(scorecard: ScorecardSource, actuals: Mapping[str, float | None] | None = None) -> ScoreReport:
     """Statuses and scores for these actuals (KPI id -> value); the dashboard's pure core.
 
     Parameters
@@ -57,7 +61,7 @@ def dashboard_report(scorecard: Any, actuals: Mapping[str, float | None] | None 
     return score(sc, dict(actuals or {}))
 
 
-def dashboard_html(report: Any) -> str:
+def dashboard_html(report: ScoreReport) -> str:
     """HTML of the roll-up (overall, perspectives, objectives) with status colours.
 
     Examples
@@ -83,7 +87,7 @@ def dashboard_html(report: Any) -> str:
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
-def status_dashboard(scorecard: Any, actuals: Mapping[str, float] | None = None) -> Any:
+def status_dashboard(scorecard: ScorecardSource, actuals: Mapping[str, float] | None = None) -> Any:
     """One number input per KPI; the roll-up and every KPI's status recompute on change.
 
     Inputs start at the KPI's ``actual`` (else its baseline, else its target).
@@ -125,6 +129,6 @@ def status_dashboard(scorecard: Any, actuals: Mapping[str, float] | None = None)
     update()
     box = snapshot_box("HBox", [W.VBox(list(inputs.values())), result], name="status_dashboard",
                        title="Status dashboard", controls=lambda: "actuals as in the table", result=result)
-    box.inputs = inputs  # type: ignore[attr-defined]
-    box.result = result  # type: ignore[attr-defined]
+    box.inputs = inputs
+    box.result = result
     return box

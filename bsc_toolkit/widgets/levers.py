@@ -20,10 +20,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._format import MISSING, fmt_num, fmt_value
 from ..errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from .._typing import EvidenceSource, ScorecardSource
+    from ..evidence import Evidence, LeverResult
+    from ..history import KPIHistory
+    from ..scorecard import Scorecard
 
 __all__ = ["LeverView", "lever_choices", "lever_range", "lever_sliders", "lever_view"]
 
@@ -40,7 +49,7 @@ def _mpl(text: str) -> str:
     return text.replace("$", r"\$")
 
 
-def _load(evidence: Any, scorecard: Any) -> tuple[Any, Any]:
+def _load(evidence: EvidenceSource, scorecard: ScorecardSource) -> tuple[Evidence, Scorecard]:
     from ..evidence import load_evidence
     from ..scorecard import Scorecard, load_scorecard
 
@@ -49,7 +58,7 @@ def _load(evidence: Any, scorecard: Any) -> tuple[Any, Any]:
     return ev, sc
 
 
-def lever_choices(evidence: Any, scorecard: Any) -> list[str]:
+def lever_choices(evidence: EvidenceSource, scorecard: ScorecardSource) -> list[str]:
     """KPIs that can act as levers: those with at least one supported outgoing link.
 
     Ordered from Learning & Growth to Financial (the usual place to pull a lever
@@ -84,7 +93,7 @@ def _nice(x: float) -> float:
     return float(f"{x:.2g}")
 
 
-def lever_range(history: Any, kpi: str) -> dict[str, float]:
+def lever_range(history: KPIHistory, kpi: str) -> dict[str, float]:
     """Slider range for a change in ``kpi``, in its own units, from the data's standard deviation.
 
     The default change is one standard deviation of the KPI (over all units and
@@ -136,7 +145,7 @@ def lever_range(history: Any, kpi: str) -> dict[str, float]:
     return {"sd": sd, "value": value, "min": -top, "max": top, "step": step}
 
 
-def _chain_kpis(res: Any) -> tuple[list[str], list[str]]:
+def _chain_kpis(res: LeverResult) -> tuple[list[str], list[str]]:
     """(lever + KPIs on a supported path from the lever to a Financial KPI, other KPIs that move)."""
     moved = [k for k in res.paths if k != res.lever]
     fin = [k for k in moved if res.perspective.get(k) == "financial"]
@@ -177,10 +186,10 @@ class LeverView:
         KPI id -> unit text.
     """
 
-    result: Any
+    result: LeverResult
     shown: tuple[str, ...]
     also_moved: tuple[str, ...]
-    table: Any
+    table: pd.DataFrame
     units: dict[str, str]
 
     @property
@@ -197,11 +206,11 @@ class LeverView:
         """Links on the way whose verdict is not ``supported`` (they carry nothing)."""
         return list(self.result.not_propagated)
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> pd.DataFrame:
         """The small table (a copy)."""
         return self.table.copy()
 
-    def path_frame(self) -> Any:
+    def path_frame(self) -> pd.DataFrame:
         """Median path and band per period for the shown KPIs (tidy: kpi, period, median, low, high)."""
         df = self.result.to_frame()
         return df[df["kpi"].isin(self.shown)].reset_index(drop=True)
@@ -227,7 +236,7 @@ class LeverView:
                 if row.kpi == r.lever:
                     continue
                 tag = " (F)" if row.perspective == "financial" else ""
-                lines.append(f"{(row.kpi + tag)[:27]:<28}{fmt_num(row.level_now):>10}"
+                lines.append(f"{(str(row.kpi) + tag)[:27]:<28}{fmt_num(row.level_now):>10}"
                              f"{fmt_num(row.after_1, sign=True):>11}{fmt_num(row.at_horizon, sign=True):>11}"
                              f"   [{fmt_num(row.low, sign=True)}, {fmt_num(row.high, sign=True)}]")
         if self.also_moved:
@@ -242,7 +251,7 @@ class LeverView:
     def __str__(self) -> str:
         return self.summary
 
-    def figure(self) -> Any:
+    def figure(self) -> Figure:
         """A matplotlib figure: one small panel per shown KPI, median path and band."""
         import numpy as np
         from matplotlib.figure import Figure  # Agg canvas: no GUI, no pyplot state
@@ -318,9 +327,9 @@ class LeverView:
 
 
 def lever_view(
-    evidence: Any,
-    history: Any,
-    scorecard: Any,
+    evidence: EvidenceSource,
+    history: KPIHistory,
+    scorecard: ScorecardSource,
     kpi: str | None = None,
     change: float | None = None,
     *,
@@ -413,9 +422,9 @@ def lever_view(
 
 
 def lever_sliders(
-    evidence: Any,
-    history: Any,
-    scorecard: Any,
+    evidence: EvidenceSource,
+    history: KPIHistory,
+    scorecard: ScorecardSource,
     *,
     horizon: int = 8,
     max_horizon: int = 24,
@@ -528,10 +537,10 @@ def lever_sliders(
                        controls=lambda: (f"lever KPI {dd.value}, change "
                                          f"{fmt_value(change.value, units.get(dd.value, ''), sign=True)}, "
                                          f"{kind.value}, horizon {hor.value}"))
-    box.dropdown = dd  # type: ignore[attr-defined]
-    box.change = change  # type: ignore[attr-defined]
-    box.kind = kind  # type: ignore[attr-defined]
-    box.horizon = hor  # type: ignore[attr-defined]
-    box.result = result  # type: ignore[attr-defined]
-    box.view = view  # type: ignore[attr-defined]
+    box.dropdown = dd
+    box.change = change
+    box.kind = kind
+    box.horizon = hor
+    box.result = result
+    box.view = view
     return box

@@ -13,10 +13,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._format import fmt_ci, fmt_num, p_phrase
 from ..errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from .._typing import EvidenceSource
+    from ..evidence import Evidence, LinkResult
+    from ..history import KPIHistory
+
+    #: a link of the evidence: its position, ``"FROM -> TO"`` (ids or KPI ids) or ``(from, to)``
+    LinkKey = int | str | tuple[str, str]
 
 __all__ = ["LinkView", "link_explorer", "link_view", "link_names"]
 
@@ -28,7 +39,7 @@ def _colour(verdict: str) -> str:
     return style.colour if style else "#333333"
 
 
-def link_names(evidence: Any) -> list[str]:
+def link_names(evidence: EvidenceSource) -> list[str]:
     """``"FROM -> TO"`` for every link of the evidence, in file order.
 
     Examples
@@ -41,12 +52,12 @@ def link_names(evidence: Any) -> list[str]:
     return [f"{lk.from_} -> {lk.to}" for lk in load_evidence(evidence).links]
 
 
-def _pick(ev: Any, link: Any) -> Any:
+def _pick(ev: Evidence, link: LinkKey) -> LinkResult:
     names = [f"{lk.from_} -> {lk.to}" for lk in ev.links]
     if isinstance(link, int) and not isinstance(link, bool):
         if 0 <= link < len(ev.links):
             return ev.links[link]
-    else:
+    elif isinstance(link, (str, tuple)):
         key = link if isinstance(link, str) else " -> ".join(map(str, link))
         key = key.replace("->", " -> ").replace("  ", " ").strip()
         key = " ".join(key.split())
@@ -71,10 +82,10 @@ class LinkView:
         ``lag, estimate, ci_low, ci_high, p_value, n_obs``: one model per single lag.
     """
 
-    link: Any
+    link: LinkResult
     lag: int
-    scatter: Any
-    lag_profile: Any
+    scatter: pd.DataFrame
+    lag_profile: pd.DataFrame
 
     @property
     def verdict(self) -> str:
@@ -86,21 +97,21 @@ class LinkView:
         lines = [f"{lk.from_} -> {lk.to} ({lk.from_kpi} -> {lk.to_kpi}), expected {lk.expected_sign}",
                  f"verdict: {lk.verdict} - {lk.reason}",
                  "lag profile (one model per lag, same settings, not FDR-corrected):"]
-        for r in self.lag_profile.itertuples(index=False):
-            if r.estimate != r.estimate:  # NaN
-                lines.append(f"  lag {r.lag}: no estimate")
+        for r in self.lag_profile.to_dict("records"):
+            if r["estimate"] != r["estimate"]:  # NaN
+                lines.append(f"  lag {r['lag']}: no estimate")
             else:
-                lines.append(f"  lag {r.lag}: {fmt_num(r.estimate, sign=True)} {fmt_ci(r.ci_low, r.ci_high)} "
-                             f"{p_phrase(r.p_value, 'p')}")
+                lines.append(f"  lag {r['lag']}: {fmt_num(r['estimate'], sign=True)} "
+                             f"{fmt_ci(r['ci_low'], r['ci_high'])} {p_phrase(r['p_value'], 'p')}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.summary
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> pd.DataFrame:
         return self.lag_profile.copy()
 
-    def figure(self) -> Any:
+    def figure(self) -> Figure:
         """A matplotlib figure: lagged scatter (left) and lag profile (right)."""
         from ._deps import new_figure
 
@@ -149,7 +160,8 @@ def _within(a: Any) -> Any:
         return a - np.nanmean(a, axis=1, keepdims=True)
 
 
-def link_view(evidence: Any, history: Any, link: Any = 0, *, max_lag: int | None = None) -> LinkView:
+def link_view(evidence: EvidenceSource, history: KPIHistory, link: LinkKey = 0, *,
+              max_lag: int | None = None) -> LinkView:
     """Verdict, lagged scatter and lag profile of one link (the link explorer's pure core).
 
     Parameters
@@ -210,8 +222,9 @@ def link_view(evidence: Any, history: Any, link: Any = 0, *, max_lag: int | None
 
     s = ev.settings
     top = max([int(s.get("max_lag", 2) or 0), *[int(v) for v in lk.lags]]) if max_lag is None else int(max_lag)
-    transform = lk.method.get("transform") if lk.method.get("transform") in ("none", "detrend", "diff") \
-        else s.get("transform", "auto")
+    transform = str(lk.method.get("transform"))
+    if transform not in ("none", "detrend", "diff"):
+        transform = str(s.get("transform") or "auto")
     rows = []
     for L in range(0, top + 1):
         r = estimate_link(pa, lk.to_kpi, lk.from_kpi, from_=lk.from_, to=lk.to, expected_sign=lk.expected_sign,
@@ -225,7 +238,7 @@ def link_view(evidence: Any, history: Any, link: Any = 0, *, max_lag: int | None
     return LinkView(lk, lag, scatter, pd.DataFrame(rows))
 
 
-def link_explorer(evidence: Any, history: Any, *, max_lag: int | None = None) -> Any:
+def link_explorer(evidence: EvidenceSource, history: KPIHistory, *, max_lag: int | None = None) -> Any:
     """A dropdown of the evidence's links -> lagged scatter, lag profile and verdict.
 
     Returns
@@ -261,6 +274,6 @@ def link_explorer(evidence: Any, history: Any, *, max_lag: int | None = None) ->
     update()
     box = snapshot_box("VBox", [dd, result], name="link_explorer", title="Link explorer", controls=[dd],
                        result=result)
-    box.dropdown = dd  # type: ignore[attr-defined]
-    box.result = result  # type: ignore[attr-defined]
+    box.dropdown = dd
+    box.result = result
     return box

@@ -271,7 +271,7 @@ def power_simulator(
     update()
     box = snapshot_box("VBox", [W.VBox([eff, units, periods]), out], name="power_simulator",
                        title="Power simulator", controls=[eff, units, periods], result=out)
-    box.update = update  # type: ignore[attr-defined]
+    box.update = update
     return box
 
 

@@ -19,10 +19,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._format import MISSING, fmt_num
 from ..errors import DataError, EstimationError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .._typing import EvidenceSource
+    from ..evidence import LinkResult
+    from ..history import KPIHistory
 
 __all__ = ["LABEL", "WhatIfResult", "what_if", "what_if_sliders"]
 
@@ -30,7 +37,7 @@ LABEL = ("What-if from the estimated long-run effects of supported links - arith
          "estimates (assumed causal, linear and additive; uncertainty ignored), not a forecast")
 
 
-def _weight(lk: Any) -> float | None:
+def _weight(lk: LinkResult) -> float | None:
     lrm = lk.long_run_multiplier
     if lrm is not None and lrm.estimate is not None:
         return float(lrm.estimate)
@@ -57,7 +64,7 @@ class WhatIfResult:
                 return float(r["change"])
         return 0.0
 
-    def to_frame(self) -> Any:
+    def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
         cols = ["kpi", "direct", "induced", "change", "level_before", "level_after", "via"]
@@ -87,7 +94,7 @@ class WhatIfResult:
 
 
 def what_if(
-    evidence: Any,
+    evidence: EvidenceSource,
     changes: Mapping[str, float],
     *,
     levels: Mapping[str, float] | None = None,
@@ -183,8 +190,8 @@ def _topological(nodes: set[str], edges: list[tuple[str, str, float]]) -> list[s
 
 
 def what_if_sliders(
-    evidence: Any,
-    history: Any = None,
+    evidence: EvidenceSource,
+    history: KPIHistory | None = None,
     *,
     drivers: Sequence[str] | None = None,
 ) -> Any:
@@ -232,9 +239,9 @@ def what_if_sliders(
     if history is not None:
         import numpy as np
 
-        for col in history.data.columns:
-            if col not in levels:
-                levels[str(col)] = float(np.nanmean(history.data[col].groupby(level=1).mean().iloc[-1]))
+        for name in history.data.columns:
+            if name not in levels:
+                levels[str(name)] = float(np.nanmean(history.data[name].groupby(level=1).mean().iloc[-1]))
     result = W.HTML()
     result.add_class("bsc-whatif-result")
 
@@ -249,6 +256,6 @@ def what_if_sliders(
                        name="what_if_sliders", title="What-if on long-run effects",
                        controls=lambda: control_settings([s for s in sliders.values() if s.value != 0])
                        or "no change set", result=result)
-    box.sliders = sliders  # type: ignore[attr-defined]
-    box.result = result  # type: ignore[attr-defined]
+    box.sliders = sliders
+    box.result = result
     return box
