@@ -93,8 +93,8 @@ def collinear_terms(Xa: np.ndarray, names: list[str]) -> list[str]:
     live = np.flatnonzero(~zero)
     if not zero.any() and _well_conditioned(Xa / norms):
         return []  # every subset has a singular-value ratio at least the full design's, far above 1e-9
-    R = np.linalg.qr(Xa[:, live] / norms[live], mode="r") if len(live) else np.zeros((0, 0))
-    pos = {j: i for i, j in enumerate(live)}
+    R = np.asarray(np.linalg.qr(Xa[:, live] / norms[live], mode="r")) if len(live) else np.zeros((0, 0))
+    pos = {int(j): i for i, j in enumerate(live)}
     for j in range(Xa.shape[1]):
         if zero[j]:
             bad.append(names[j])

@@ -36,13 +36,13 @@ def t_quantile(p: float, df: float) -> float:
     return float(special.stdtrit(df, p))
 
 
-def t_sf(x: float | np.ndarray, df: float | np.ndarray) -> float | np.ndarray:
-    """Survival function of Student's t (``scipy.stats.t(df).sf(x)``)."""
+def t_sf(x: float | np.ndarray, df: float | np.ndarray) -> Any:
+    """Survival function of Student's t (``scipy.stats.t(df).sf(x)``); float or array like ``x``."""
     return special.stdtr(df, -np.asarray(x))
 
 
-def f_sf(x: float | np.ndarray, dfn: float | np.ndarray, dfd: float | np.ndarray) -> float | np.ndarray:
-    """Survival function of the F distribution (``scipy.stats.f(dfn, dfd).sf(x)``)."""
+def f_sf(x: float | np.ndarray, dfn: float | np.ndarray, dfd: float | np.ndarray) -> Any:
+    """Survival function of the F distribution (``scipy.stats.f(dfn, dfd).sf(x)``); float or array."""
     return special.fdtrc(dfn, dfd, x)
 
 

@@ -154,9 +154,9 @@ def _data_and_method(d: Mapping[str, Any]) -> list[str]:
     mt = d.get("multiple_testing") or {}
     kind = (f"panel of {dat.get('n_units')} units" if dat.get("is_panel") else "single series")
     eff = {"both": "unit + time effects", "unit": "unit effects", "time": "time effects",
-           "none": "no fixed effects"}.get(s.get("effects"), s.get("effects"))
+           "none": "no fixed effects"}.get(str(s.get("effects")), s.get("effects"))
     cov = {"clustered": "unit-clustered errors (t with G-1 df)", "hac": "Newey-West (HAC) errors",
-           "robust": "heteroskedasticity-robust errors", "unadjusted": "classical errors"}.get(s.get("cov"), s.get("cov"))
+           "robust": "heteroskedasticity-robust errors", "unadjusted": "classical errors"}.get(str(s.get("cov")), s.get("cov"))
     out = [
         f"Data: {dat.get('source', '?')}, {kind} x {dat.get('n_periods')} {dat.get('frequency', '')} periods "
         f"({dat.get('first_period')} to {dat.get('last_period')})",

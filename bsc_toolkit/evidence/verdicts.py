@@ -59,7 +59,7 @@ def apply_fdr(links: Sequence[LinkResult], alpha: float) -> tuple[list[LinkResul
     idx = [i for i, lk in enumerate(out) if lk.verdict != "insufficient_data" and lk.p_value is not None]
     if not idx:
         return out, 0
-    q = bh_qvalues([out[i].p_value for i in idx])
+    q = bh_qvalues([float(out[i].p_value or 0.0) for i in idx])
     for i, qv in zip(idx, q, strict=True):
         lk = out[i]
         est = lk.long_run.estimate
