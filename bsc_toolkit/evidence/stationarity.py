@@ -207,6 +207,11 @@ def adf_fixed_lag(S: np.ndarray, regression: str) -> np.ndarray:
 def kpss_auto(S: np.ndarray, regression: str) -> np.ndarray:
     """KPSS p-values (``statsmodels.tsa.stattools.kpss(x, regression, nlags="auto")``) per row of S."""
     S = np.asarray(S, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a flat series gives NaN, as in statsmodels
+        return _kpss(S, regression)
+
+
+def _kpss(S: np.ndarray, regression: str) -> np.ndarray:
     m, n = S.shape
     if regression == "ct":
         X = np.broadcast_to(np.column_stack([np.ones(n), np.arange(1, n + 1.0)]), (m, n, 2))
