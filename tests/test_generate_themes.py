@@ -186,3 +186,24 @@ def test_drafts_read_verb_topic_and_measure(theme, perspective, name, kpi, unit,
     assert d.indicator == ("lagging" if perspective in (Perspective.financial, Perspective.customer)
                            else "leading")
     assert d.kpi_id.replace("_", "").isalnum() and d.kpi_id[0].isalpha()
+
+
+def test_tfidf_equals_scikit_learn_on_the_library() -> None:
+    """The generator's numpy TF-IDF = TfidfVectorizer(stop_words="english", sublinear_tf=True,
+    ngram_range=(1, 2)) on the KPI library: same vocabulary, same matrices, same stop words."""
+    import numpy as np
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+    from bsc_toolkit.generate._tfidf import ENGLISH_STOP_WORDS as OURS
+    from bsc_toolkit.generate._tfidf import Tfidf
+    from bsc_toolkit.generate.library import load_library
+
+    assert OURS == ENGLISH_STOP_WORDS
+    lib = load_library()
+    docs = [o.document for o in lib.objectives]
+    queries = ["Reduce leakage and non-revenue water", "grow ARR; cut CAC payback", "", "the and of"]
+    ref = TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2)).fit(docs)
+    ours = Tfidf().fit(docs)
+    assert ours.vocabulary_ == ref.vocabulary_
+    for texts in (docs, queries):
+        np.testing.assert_allclose(ours.transform(texts), ref.transform(texts).toarray(), rtol=1e-12, atol=1e-15)

@@ -132,7 +132,7 @@ def _parse_kpi(raw: Any, file: str, where: str) -> LibraryKPI:
 
 
 def _parse_file(text: str, file: str) -> tuple[Sector, list[LibraryObjective]]:
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # shipped files: libyaml
     if not isinstance(data, dict) or "objectives" not in data or "sector" not in data:
         raise _fail(file, "top", "expected a mapping with 'sector' and 'objectives'")
     unknown = set(data) - {"sector", "label", "aliases", "keywords", "objectives"}

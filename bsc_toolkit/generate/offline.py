@@ -32,9 +32,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..errors import GenerationError
 from ..scorecard import PERSPECTIVE_ORDER, Perspective, Scorecard, check_cascade, lint
 from ..scorecard.io import scorecard_from_data
+from ._tfidf import ENGLISH_STOP_WORDS, Tfidf, cosine
 from ._words import FILLER, content_stems, tokens
 from .brief import Brief
 from .coverage import words_needed
@@ -70,15 +73,11 @@ class _Matcher:
     library: KPILibrary
 
     def __post_init__(self) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.metrics.pairwise import cosine_similarity
-
         docs = [o.document for o in self.library.objectives]
         docs += [self.sector_doc(s.name) for s in self.library.sectors]
-        self.vec = TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2))
-        self.vec.fit(docs)
+        self.vec = Tfidf().fit(docs)
         self.obj_matrix = self.vec.transform([o.document for o in self.library.objectives])
-        self.pair = cosine_similarity(self.obj_matrix, self.obj_matrix)
+        self.pair = cosine(self.obj_matrix, self.obj_matrix)
         self.index = {o.id: i for i, o in enumerate(self.library.objectives)}
         self.name_stems = [set(content_stems(o.name)) for o in self.library.objectives]
         self.kpi_stems = [[set(content_stems(k.name)) for k in o.kpis] for o in self.library.objectives]
@@ -88,12 +87,10 @@ class _Matcher:
         s = self.library.sector(name)
         return " ".join([s.label, *s.aliases, s.keywords, *(o.name for o in self.library.in_sector(name))])
 
-    def similarity(self, texts: list[str], others: list[str] | None = None):
-        from sklearn.metrics.pairwise import cosine_similarity
-
+    def similarity(self, texts: list[str], others: list[str] | None = None) -> np.ndarray:
         a = self.vec.transform(texts)
         b = self.obj_matrix if others is None else self.vec.transform(others)
-        return cosine_similarity(a, b)
+        return cosine(a, b)
 
 
 _MATCHER: _Matcher | None = None
@@ -569,10 +566,8 @@ def _size(picks: list[_Pick], target: dict[Perspective, int], brief: Brief, sect
 
 # ----------------------------------------------------------------------------- links
 def _links(picks: list[_Pick], out_id: dict[str, str], sector_label: str, m: _Matcher) -> list[dict[str, Any]]:
-    from sklearn.metrics.pairwise import cosine_similarity
-
     docs = m.vec.transform([x.doc for x in picks])
-    pair = cosine_similarity(docs, docs)
+    pair = cosine(docs, docs)
     pos = {x.key: i for i, x in enumerate(picks)}
     by_p = {p: [x for x in picks if x.perspective == p] for p in PERSPECTIVE_ORDER}
     links: list[tuple[_Pick, _Pick, str]] = []
@@ -652,7 +647,6 @@ def _supports(objectives: list[dict[str, Any]], parent: Scorecard) -> None:
 # ----------------------------------------------------------------------------- checks and output
 def _check_brief(brief: Brief, themes: tuple[Theme, ...], match: SectorMatch, m: _Matcher) -> None:
     """Refuse a brief the generator cannot read, saying why (the only failure of a readable brief)."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     where = f"brief {brief.source}" if brief.source else "brief"
     toks = tokens(brief.as_text())

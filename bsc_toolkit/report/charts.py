@@ -399,13 +399,17 @@ def specification_curves(evidence: Mapping[str, Any], out_dir: str | Path, *, ma
             head_i = None
             if headline is not None and pts:
                 head_i = min(range(len(pts)), key=lambda i: abs(pts[i][4] - headline))
-            for i, (e, lo, hi, v, _) in enumerate(pts):
-                col = colours.get(v, "#777777")
-                if lo is not None and hi is not None:
-                    ax.plot([i, i], [lo, hi], color=col, lw=1.2)
-                ax.plot([i], [e], "o", color=col, ms=3.8)
-                if i == head_i:
-                    ax.plot([i], [e], "o", ms=8, mfc="none", mec="#000", mew=1.0)
+            # one collection per kind of mark (hundreds of single-point lines draw slowly)
+            cols = [colours.get(v, "#777777") for _, _, _, v, _ in pts]
+            bars = [(i, lo, hi, c) for i, ((_, lo, hi, _, _), c) in enumerate(zip(pts, cols, strict=True))
+                    if lo is not None and hi is not None]
+            if bars:
+                ax.vlines([b[0] for b in bars], [b[1] for b in bars], [b[2] for b in bars],
+                          colors=[b[3] for b in bars], lw=1.2)
+            if pts:
+                ax.scatter(range(len(pts)), [p[0] for p in pts], c=cols, s=14, zorder=3, linewidths=0)
+            if head_i is not None:
+                ax.plot([head_i], [pts[head_i][0]], "o", ms=8, mfc="none", mec="#000", mew=1.0, zorder=4)
             ax.axhline(0, color="#333", lw=0.7)
             ax.set_xticks([])
             ax.set_xlim(-0.8, max(len(pts), 1) - 0.2)

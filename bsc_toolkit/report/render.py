@@ -343,7 +343,7 @@ def render_pandoc(qmd: Path, formats: Sequence[str], *, toc: bool = True, timeou
         if not style.exists():
             style = tmp_dir / "bsc-style.typ"
             style.write_text(typst_style(""), encoding="utf-8")
-        for fmt in formats:
+        def one(fmt: str) -> Path:
             target = folder / f"{stem}{FORMATS[fmt]}"
             if fmt == "html":
                 before = tmp_dir / "formats.html"
@@ -365,9 +365,18 @@ def render_pandoc(qmd: Path, formats: Sequence[str], *, toc: bool = True, timeou
                     cwd=folder, timeout=timeout, warnings=warnings,
                 )
                 compile_typst(source, target, folder, timeout=timeout)
-            else:
-                raise RenderError(f"unknown report format '{fmt}'; expected one of {', '.join(FORMATS)}")
-            outputs[fmt] = target
+            return target
+
+        bad = [f for f in formats if f not in FORMATS]
+        if bad:
+            raise RenderError(f"unknown report format '{bad[0]}'; expected one of {', '.join(FORMATS)}")
+        # the formats are separate processes (pandoc, typst): render them side by side
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(len(formats), 1)) as pool:
+            futures = {fmt: pool.submit(one, fmt) for fmt in formats}
+            for fmt in formats:
+                outputs[fmt] = futures[fmt].result()
     return outputs
 
 
