@@ -118,16 +118,22 @@ def _assert_same_results(a, b) -> None:
             assert va == vb, (key, va, vb)
 
 
-@pytest.mark.parametrize("effects,cov,holes", [("both", "clustered", False), ("unit", "clustered", False),
-                                               ("time", "unadjusted", False), ("both", "clustered", True)])
-def test_batched_link_tests_equal_one_by_one(effects: str, cov: str, holes: bool) -> None:
+@pytest.mark.parametrize("effects,cov,holes,stream", [("both", "clustered", False, False),
+                                                      ("unit", "clustered", False, True),
+                                                      ("time", "unadjusted", False, False),
+                                                      ("both", "clustered", True, True)])
+def test_batched_link_tests_equal_one_by_one(effects: str, cov: str, holes: bool, stream: bool,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Every ordered pair of 7 KPIs (auto transform: levels, detrend and differences all occur),
     BIC lags and explicit ones, controls: the batched engine equals estimate_link to 1e-10."""
-    from bsc_toolkit.evidence import estimate_link
+    from bsc_toolkit.evidence import batch, estimate_link
     from bsc_toolkit.evidence.batch import LinkRequest, test_links
     from bsc_toolkit.evidence.data import PanelArrays
     from bsc_toolkit.evidence.options import Options
 
+    if stream:  # the large-panel path: cluster scores from residuals, tiny block budget
+        monkeypatch.setattr(batch, "CLUSTER_GRAM_BYTES", 0)
+        monkeypatch.setattr(batch, "BLOCK_BYTES", 1)
     h = _random_history(40, 30, 7, seed=11 if not holes else 12, holes=holes)
     reqs = [LinkRequest(f"k{b}", f"k{a}", lags=None if (a + b) % 3 else [1, 2])
             for a in range(6) for b in range(6) if a != b]

@@ -48,8 +48,13 @@ from .within import absorb, count_effects, n_effects, n_trends
 
 __all__ = ["Block", "LinkRequest", "block_for", "test_links"]
 
-#: blocks kept per PanelArrays (least recently used dropped first)
-MAX_BLOCKS = 6
+#: blocks kept per PanelArrays (least recently used dropped first) ...
+MAX_BLOCKS = 12
+#: ... and the bytes they may hold together (absorbed columns and cross-products)
+BLOCK_BYTES = 1_000_000_000
+#: per-unit cross-products are kept only up to this size; larger panels compute cluster scores from
+#: residuals, a few links at a time
+CLUSTER_GRAM_BYTES = 400_000_000
 #: a batched link falls back to the one-by-one test when its guard quantities come this close
 #: to the thresholds of the one-by-one guards (they then decide, exactly as always)
 SAFETY = 1e4
@@ -90,35 +95,53 @@ class Block:
             self._cluster = np.matmul(Z3.transpose(0, 2, 1), Z3)
         return self._cluster
 
+    @property
+    def small_cluster_gram(self) -> bool:
+        m = self.Z.shape[1]
+        return self.n_units * m * m * 8 <= CLUSTER_GRAM_BYTES
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.Z.nbytes + sum(a.nbytes for a in (self._gram, self._cluster) if a is not None))
+
 
 def block_for(pa: PanelArrays, spec: Spec, start: int, columns: Sequence[tuple[str, int]]) -> Block:
     """The block of these (column, lag) pairs -- only those complete on the rectangle -- cached."""
     cache: OrderedDict[Any, Block] = pa.blocks.setdefault("within", OrderedDict())
-    key = (spec.transform, spec.effects, spec.is_panel, start)
+    key = _block_key(spec, start)
     blk = cache.get(key)
-    want = [c for c in dict.fromkeys(columns) if blk is None or c not in blk.index]
+    later = pa.blocks.get("wanted", {}).pop(key, [])  # columns later groups will ask for: build them now
+    want = [c for c in dict.fromkeys([*columns, *later]) if blk is None or c not in blk.index]
     if blk is not None and not want:
         cache.move_to_end(key)
         return blk
     N, T = pa.n_units, pa.n_periods
     Tp = max(T - start, 0)
     ok = [c for c in want if Tp and np.isfinite(pa.lagged(c[0], c[1], spec.diff)[:, start:]).all()]
+    old_m = len(blk.columns) if blk is not None else 0
+    Z = np.empty((N * Tp, old_m + len(ok)))  # one allocation; absorbed in place
+    if blk is not None:
+        Z[:, :old_m] = blk.Z
+    for j, (c, lag) in enumerate(ok):
+        Z[:, old_m + j] = pa.lagged(c, lag, spec.diff)[:, start:].ravel()
+    raw_max = np.abs(Z[:, old_m:]).max(axis=0) if Z.size else np.zeros(len(ok))
     u = np.repeat(np.arange(N, dtype=np.int64), Tp)
     t = np.tile(np.arange(Tp, dtype=np.int64), N)
-    raw = (np.column_stack([pa.lagged(c, lag, spec.diff)[:, start:].ravel() for c, lag in ok])
-           if ok else np.empty((N * Tp, 0)))
-    Z = absorb(raw, u, t, spec.absorb_effects, spec.unit_trends, balanced=True)
-    new = Block(spec, start, ok, {c: i for i, c in enumerate(ok)}, Z, u, N, Tp, Z.sum(axis=0),
-                np.abs(raw).max(axis=0) if raw.size else np.zeros(0))
-    if blk is not None:  # extend the cached block with the new columns
-        cols = blk.columns + ok
-        new = Block(spec, start, cols, {c: i for i, c in enumerate(cols)}, np.column_stack([blk.Z, Z]),
-                    u, N, Tp, np.r_[blk.sums, new.sums], np.r_[blk.raw_max, new.raw_max])
+    if ok:
+        Z[:, old_m:] = absorb(Z[:, old_m:], u, t, spec.absorb_effects, spec.unit_trends, balanced=True)
+    cols = (blk.columns if blk is not None else []) + ok
+    new = Block(spec, start, cols, {c: i for i, c in enumerate(cols)}, Z, u, N, Tp, Z.sum(axis=0),
+                np.r_[blk.raw_max, raw_max] if blk is not None else raw_max)
+    cache.pop(key, None)
+    _make_room(cache, new.Z.nbytes)
     cache[key] = new
-    cache.move_to_end(key)
-    while len(cache) > MAX_BLOCKS:
-        cache.popitem(last=False)
     return new
+
+
+def _make_room(cache: OrderedDict[Any, Block], need: int) -> None:
+    """Drop least recently used blocks until ``need`` more bytes fit the budget (and the count)."""
+    while cache and (len(cache) >= MAX_BLOCKS or sum(b.nbytes for b in cache.values()) + need > BLOCK_BYTES):
+        cache.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -204,6 +227,35 @@ def _bic_batch(pa: PanelArrays, plans: list[LinkPlan]) -> list[LinkPlan]:
     return fallback
 
 
+def _cluster_meat(blk: Block, yi: np.ndarray, Xi: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Sum over units of the outer products of each unit's scores X_g'e_g, for every pair.
+
+    From the per-unit cross-products when they are small enough to keep, else from the
+    residuals, a few pairs at a time (memory stays bounded on large panels).
+    """
+    P, k = Xi.shape
+    N = blk.n_units
+    meat = np.empty((P, k, k))
+    if blk.small_cluster_gram:
+        C = blk.cluster_gram
+        step = max(1, int(2e7 // max(N * k * k, 1)))  # bound the gathered per-unit blocks in memory
+        for a in range(0, P, step):
+            sl = slice(a, a + step)
+            Xs = Xi[sl]
+            S = C[:, Xs, yi[sl, None]] - np.einsum("gpij,pj->gpi", C[:, Xs[:, :, None], Xs[:, None, :]], b[sl])
+            meat[sl] = np.einsum("gpi,gpj->pij", S, S)
+        return meat
+    Z = blk.Z
+    step = max(1, int(5e7 // max(blk.n * (k + 1), 1)))
+    for a in range(0, P, step):
+        sl = slice(a, a + step)
+        X = Z[:, Xi[sl]]  # n x p x k
+        e = Z[:, yi[sl]] - np.einsum("npk,pk->np", X, b[sl])
+        S = (X * e[:, :, None]).reshape(N, blk.n_periods, -1, k).sum(axis=1)  # units x p x k
+        meat[sl] = np.einsum("gpi,gpj->pij", S, S)
+    return meat
+
+
 def _fit_batch(pa: PanelArrays, plans: list[LinkPlan]) -> tuple[list[tuple[LinkPlan, LinkResult]], list[LinkPlan]]:
     """Fit plans sharing spec, lags, own lags and controls; (results, plans for the one-by-one path)."""
     p0 = plans[0]
@@ -247,14 +299,7 @@ def _fit_batch(pa: PanelArrays, plans: list[LinkPlan]) -> tuple[list[tuple[LinkP
     extra = (neff + ntr) if count_effects(spec.absorb_effects, spec.cov) else 0
     dof = n - extra - k
     if spec.cov == "clustered":
-        C = blk.cluster_gram
-        meat = np.empty((P, k, k))
-        step = max(1, int(2e7 // max(N * k * k, 1)))  # bound the gathered per-unit blocks in memory
-        for a in range(0, P, step):
-            sl = slice(a, a + step)
-            Xs = Xi[sl]
-            S = C[:, Xs, yi[sl, None]] - np.einsum("gpij,pj->gpi", C[:, Xs[:, :, None], Xs[:, None, :]], b[sl])
-            meat[sl] = np.einsum("gpi,gpj->pij", S, S)
+        meat = _cluster_meat(blk, yi, Xi, b)
         V = xtxi @ meat @ xtxi * (n / dof) * (N / (N - 1)) * ((n - 1) / n)
     else:
         V = xtxi * (ssr / dof)[:, None, None]
@@ -300,6 +345,7 @@ def test_links(pa: PanelArrays, requests: Sequence[LinkRequest], opts: Options) 
         if i in one_by_one or not p.needs_bic or bic_too_short(pa, p):
             continue
         groups.setdefault((_shape(p.spec), p.opts.max_lag, p.opts.own_lags, p.opts.controls), []).append(i)
+    _prefetch(pa, [plans[i] for idx in groups.values() for i in idx], fit=False)
     for _, idx in sorted(groups.items(), key=lambda kv: _block_order(kv[0], plans[kv[1][0]])):
         left = {id(p) for p in _bic_batch(pa, [plans[i] for i in idx])}
         one_by_one |= {i for i in idx if id(plans[i]) in left}
@@ -321,12 +367,28 @@ def test_links(pa: PanelArrays, requests: Sequence[LinkRequest], opts: Options) 
     for i, p in plans.items():
         if results[i] is None:
             fit_groups.setdefault((_shape(p.spec), tuple(p.lags), p.opts.own_lags, p.opts.controls), []).append(i)
+    _prefetch(pa, [plans[i] for idx in fit_groups.values() for i in idx], fit=True)
     for _, idx in sorted(fit_groups.items(), key=lambda kv: _block_order(kv[0], plans[kv[1][0]], fit=True)):
         done, _ = _fit_batch(pa, [plans[i] for i in idx])
         by_plan = {id(p): r for p, r in done}
         for i in idx:
             results[i] = by_plan.get(id(plans[i])) or finish_link(pa, plans[i])
     return [r for r in results if r is not None]
+
+
+def _prefetch(pa: PanelArrays, plans: list[LinkPlan], *, fit: bool) -> None:
+    """Remember every column each block will need, so a block is built once with all of them
+    (extending a large block copies it) -- built lazily, in the order the groups use them."""
+    wanted: dict[Any, list[tuple[str, int]]] = pa.blocks.setdefault("wanted", {})
+    for p in plans:
+        start = p.start if fit else p.bic_start
+        lags = p.lags if fit else range(1, p.opts.max_lag + 1)
+        y, X = _model_columns(p, lags)
+        wanted.setdefault(_block_key(p.spec, start), []).extend([y, *X])
+
+
+def _block_key(spec: Spec, start: int) -> tuple[Any, ...]:
+    return (spec.transform, spec.effects, spec.is_panel, start)
 
 
 def _block_order(key: Any, p: LinkPlan, fit: bool = False) -> tuple[Any, ...]:

@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from ..history.frame import KPIHistory
     from .stationarity import SeriesClass
 
-__all__ = ["PanelArrays"]
+__all__ = ["LAG_CACHE_BYTES", "PanelArrays"]
+
+#: bytes of lagged and differenced columns kept per PanelArrays
+LAG_CACHE_BYTES = 400_000_000
 
 
 @dataclass
@@ -92,9 +95,16 @@ class PanelArrays:
         return self.columns[name]
 
     def lagged(self, name: str, lag: int, diff: bool) -> np.ndarray:
-        """Column ``name`` lagged by ``lag`` periods within each unit (first-differenced when ``diff``)."""
+        """Column ``name`` lagged by ``lag`` periods within each unit (first-differenced when ``diff``).
+
+        Kept in a cache bounded by :data:`LAG_CACHE_BYTES` (least recently used dropped first).
+        """
         key = (name, lag, diff)
         out = self.lag_cache.get(key)
+        if out is None and (lag or diff):
+            cached = sum(a.nbytes for a in self.lag_cache.values())
+            while self.lag_cache and cached + self.columns[name].nbytes > LAG_CACHE_BYTES:
+                cached -= self.lag_cache.pop(next(iter(self.lag_cache))).nbytes
         if out is None:
             a = self.columns[name]
             if diff:
