@@ -60,7 +60,7 @@ class PanelArrays:
     period_labels: list[str] | None = None
     #: lagged/differenced columns: (column, lag, diff) -> array
     lag_cache: dict[tuple[str, int, bool], np.ndarray] = field(default_factory=dict, repr=False)
-    #: ADF/KPSS classes: (is_panel, time-demeaned, column) -> SeriesClass
+    #: ADF/KPSS classes: (is_panel, time-demeaned, column [+ "\0diff"]) -> SeriesClass
     class_cache: dict[tuple[bool, bool, str], SeriesClass] = field(default_factory=dict, repr=False)
     #: derived arrays of later layers (within-transformed blocks), keyed by their layer
     blocks: dict[Any, Any] = field(default_factory=dict, repr=False)

@@ -77,17 +77,19 @@ def resolve_transform(pa: PanelArrays, cols: Sequence[str], transform: str, effe
     return tr, "auto: " + why
 
 
-def series_classes(pa: PanelArrays, cols: Sequence[str], effects: str) -> dict[str, Any]:
-    """ADF/KPSS class of each column (cached): per-unit tests on the series the model sees."""
+def series_classes(pa: PanelArrays, cols: Sequence[str], effects: str, *, diff: bool = False) -> dict[str, Any]:
+    """ADF/KPSS class of each column (cached): per-unit tests on the series the model sees
+    (``diff``: on the first differences, to see whether a unit root remains after differencing)."""
     from .stationarity import classify_panel, classify_series
 
     time_dm = effects in ("time", "both")
     classes = {}
     for c in cols:
-        key = (pa.is_panel, time_dm, c)
+        key = (pa.is_panel, time_dm, c + ("\0diff" if diff else ""))
         if key not in pa.class_cache:
-            pa.class_cache[key] = (classify_panel(pa.col(c), time_demean=time_dm) if pa.is_panel
-                                   else classify_series(pa.col(c)[0]))
+            a = pa.lagged(c, 0, True) if diff else pa.col(c)
+            pa.class_cache[key] = (classify_panel(a, time_demean=time_dm) if pa.is_panel
+                                   else classify_series(a[0]))
         classes[c] = pa.class_cache[key]
     return classes
 

@@ -71,6 +71,8 @@ class LinkPlan:
     caveats: list[str] = field(default_factory=list)
     #: a qualifier the verdict must carry (a unit root the requested transform keeps), or ""
     unit_root: str = ""
+    #: why the model's dynamics cannot carry a verdict, known before fitting, or ""
+    unstable: str = ""
 
     @property
     def needs_bic(self) -> bool:
@@ -128,7 +130,8 @@ def start_link(
     unit_root = _forced_unit_root(pa, y_col, x_col, opts, spec) or ""
     if unit_root:
         caveats.append(unit_root)
-    return LinkPlan(y_col, x_col, opts, spec, base, method, given, caveats=caveats, unit_root=unit_root)
+    return LinkPlan(y_col, x_col, opts, spec, base, method, given, caveats=caveats, unit_root=unit_root,
+                    unstable=_root_after_diff(pa, y_col, x_col, opts, spec) or "")
 
 
 def choose_lags(pa: PanelArrays, plan: LinkPlan) -> str | None:
@@ -224,7 +227,7 @@ def assemble_link(plan: LinkPlan, names: list[str], f: Fit, engine: str, std_eff
     out["standardized_effect"] = lr * std_effect if (lr is not None and std_effect is not None) else None
     if plan.unit_root:
         out["flags"] = ["unit_root"]
-    why = unstable_dynamics(out["own_terms"])
+    why = plan.unstable or unstable_dynamics(out["own_terms"])
     if why:  # no plain verdict from an explosive or unit-root model; its numbers stay for inspection
         kept = {k: out[k] for k in ("terms", "own_terms", "long_run", "long_run_multiplier",
                                     "standardized_effect", "p_value", "joint_p_value") if k in out}
@@ -266,6 +269,20 @@ def _forced_unit_root(pa: PanelArrays, y_col: str, x_col: str, opts: Options, sp
             f"(p > 0.10 with and without a trend) and the model keeps the levels (transform="
             f"'{spec.transform}' as requested), so a significant result can be spurious; transform='auto' "
             f"would difference them (the tests have little power in short series)")
+
+
+def _root_after_diff(pa: PanelArrays, y_col: str, x_col: str, opts: Options, spec: Spec) -> str | None:
+    """A unit root (or explosive root) that first differences did not remove (ADF p > 0.10)."""
+    if spec.transform != "diff":
+        return None
+    classes = series_classes(pa, (y_col, x_col), opts.effects, diff=True)
+    roots = [c for c, k in classes.items() if k.adf_unit_root]
+    if not roots:
+        return None
+    return (f"unstable dynamics: a unit root remains in the first differences of "
+            f"{', '.join(repr(c) for c in roots)} (ADF p > 0.10 with and without a trend): the series "
+            f"is explosive or integrated of order two, so no regression in these units gives a reliable "
+            f"verdict; check the data (a cumulative KPI? a growth rate would do)")
 
 
 def finish_link(pa: PanelArrays, plan: LinkPlan) -> LinkResult:

@@ -1,0 +1,212 @@
+"""Verdicts a user can trust (issue 10): robustness across specifications, unstable models,
+controls, seasonality, consistent advice -- and how each reaches the user.
+
+The planted-truth study uses the data-generating processes of ``test_evidence_power.py`` (numpy,
+independent of the simulator): a true lag-1 link, a shared unit-specific trend (no link), two
+independent random walks with drift (no link), and a reversed link (y drives x).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _evidence_helpers import history_from_arrays, two_kpi_scorecard
+from test_evidence_power import _card, simulate
+
+from bsc_toolkit.errors import OptionError
+from bsc_toolkit.evidence import validate
+from bsc_toolkit.evidence.options import Options
+from bsc_toolkit.evidence.results import LinkResult
+from bsc_toolkit.evidence.robustness import ROBUST_SHARE, GridPoint, grid, summarize
+
+LINK_ONLY = dict(drivers=False, chains=False, discovery=False)
+
+
+def _study(scenario: str, reps: int, n_units: int = 24, n_periods: int = 36, seed: int = 5) -> dict:
+    rng = np.random.default_rng([seed, len(scenario)])
+    out = {"robust_supported": 0, "supported": 0, "robust": 0, "fragile": 0, "reps": reps}
+    for _ in range(reps):
+        lk = validate(_card(), simulate(scenario, rng, n_units, n_periods), **LINK_ONLY).links[0]
+        label = (lk.get("robustness") or {}).get("label")
+        out["supported"] += lk.verdict == "supported"
+        out["robust"] += label == "robust"
+        out["fragile"] += label == "fragile"
+        out["robust_supported"] += lk.verdict == "supported" and label == "robust"
+    return out
+
+
+def test_planted_links_are_robust_and_traps_never_robust_supported_lean():
+    """A few replications at 24 units x 36 periods (the full study is marked slow)."""
+    planted = _study("planted", 4)
+    assert planted["robust_supported"] >= 3, planted
+    for trap in ("det_trend", "rw_trend", "reverse"):
+        res = _study(trap, 4)
+        assert res["robust_supported"] == 0, (trap, res)
+
+
+@pytest.mark.slow
+def test_planted_links_are_robust_and_traps_never_robust_supported_study():
+    """100 replications each at 24 x 36: true links robust in >= 90%, traps never robust supported."""
+    rows = {s: _study(s, 100) for s in ("planted", "det_trend", "rw_trend", "reverse", "noise")}
+    print("\nrobustness study, 24 units x 36 periods, 100 replications each (defaults, robustness grid)")
+    for s, r in rows.items():
+        print(f"  {s:<10} supported {r['supported']:3d}  robust {r['robust']:3d}  fragile {r['fragile']:3d}  "
+              f"robust & supported {r['robust_supported']:3d}")
+    assert rows["planted"]["robust_supported"] >= 90
+    for trap in ("det_trend", "rw_trend", "reverse", "noise"):
+        assert rows[trap]["robust_supported"] == 0, (trap, rows[trap])
+
+
+def test_the_grid_is_the_documented_one():
+    o = Options().resolve(is_panel=True)
+    g = grid(o, is_panel=True, n_periods=40)
+    assert len(g) == 3 * 3 * 3 * 2 and {p.transform for p in g} == {"none", "detrend", "diff"}
+    assert {p.own_lags for p in g} == {0, 1, 2} and {p.effects for p in g} == {"unit", "both"}
+    assert {p.lag_choice for p in g} == {"headline", "lag 1", "1..2"}
+    short = grid(o, is_panel=True, n_periods=24)  # short panels add iv-fd specifications
+    assert [p.estimator for p in short].count("iv-fd") == 2
+    single = grid(Options().resolve(is_panel=False), is_panel=False, n_periods=80)
+    assert len(single) == 27 and {p.effects for p in single} == {"none"}
+
+
+def _lk(verdict: str, effect: float = 0.3, **method) -> LinkResult:
+    m = {"transform": "none", "own_lags": 1, "lags": [1], "effects": "both", "estimator": "PanelOLS", **method}
+    return LinkResult({"from": "A", "to": "B", "from_kpi": "a", "to_kpi": "b", "verdict": verdict,
+                       "long_run": {"estimate": effect, "ci_low": effect - 0.1, "ci_high": effect + 0.1},
+                       "standardized_effect": effect / 2, "method": m})
+
+
+def test_summary_labels_flips_and_duplicates():
+    head = _lk("supported")
+    res = [(GridPoint("diff", 1, "headline", "both"), _lk("not_supported", 0.05, transform="diff")),
+           (GridPoint("none", 0, "headline", "both"), _lk("supported", 0.4, own_lags=0)),
+           (GridPoint("none", 1, "lag 1", "both"), _lk("supported")),  # the same model as the headline
+           (GridPoint("none", 2, "headline", "both"), _lk("insufficient_data", own_lags=2))]
+    r = summarize(head, res)
+    assert r["n_specs"] == 4 and r["n_estimable"] == 3  # duplicate counted once
+    assert r["agree_share"] == pytest.approx(2 / 3) and r["label"] == "fragile"
+    assert r["flips"] == ["transform=diff"] and r["effect_range"] == [0.05, 0.4]
+    assert r["verdict_counts"] == {"supported": 2, "contradicted": 0, "not_supported": 1, "insufficient_data": 1}
+    all_agree = summarize(head, [(GridPoint("diff", 1, "headline", "both"), _lk("supported", transform="diff"))])
+    assert all_agree["label"] == "robust" and all_agree["flips"] == []
+    opposite = summarize(head, [(GridPoint("diff", 1, "headline", "both"), _lk("contradicted", transform="diff"))]
+                         + [(GridPoint("none", 0, "lag 1", "unit"), _lk("supported", own_lags=0, effects="unit"))] * 1)
+    assert opposite["label"] == "fragile"  # a significant opposite sign is never robust
+    assert summarize(_lk("insufficient_data"), [])["label"] is None
+    assert ROBUST_SHARE == 0.8
+
+
+def test_explosive_single_series_gets_no_plain_verdict(capsys):
+    """An outcome whose own lags sum to more than one: no supported/contradicted, the reason says why,
+    the estimates stay in the record, and the console shows it."""
+    rng = np.random.default_rng(2)
+    T = 60
+    x = rng.normal(size=T)
+    y = np.zeros(T)
+    for t in range(1, T):  # explosive: the level and its changes grow by 15% a period
+        y[t] = 1.15 * y[t - 1] + 0.8 * x[t - 1] + rng.normal()
+    h = history_from_arrays({"x": x, "y": y, "w": np.zeros(T), "v": np.zeros(T)})
+    for transform in ("none", "auto", "detrend"):
+        lk = validate(_card(), h, transform=transform, **LINK_ONLY).links[0]
+        assert lk.verdict not in ("supported", "contradicted"), (transform, lk.reason)
+        assert lk.verdict == "insufficient_data" and "unstable" in lk.flags, (transform, lk.reason)
+        assert lk.reason.startswith("unstable dynamics: ")
+        if transform == "auto":  # differenced, and the differences still explode
+            assert "a unit root remains in the first differences of 'y'" in lk.reason
+        else:  # levels: the estimated own lag is explosive
+            assert lk.reason.startswith("unstable dynamics: the outcome's own lags sum to")
+        assert lk.terms and lk.long_run.estimate is not None  # kept for inspection
+    ev = validate(_card(), h, transform="none", **LINK_ONLY)
+    assert "no verdict - unstable dynamics" in ev.summary
+
+
+def test_controls_that_are_link_ends_are_refused_and_absorbed_ones_dropped():
+    rng = np.random.default_rng(3)
+    N, T = 12, 20
+    x, y = rng.normal(size=(N, T)), rng.normal(size=(N, T))
+    region = np.repeat(rng.normal(size=(N, 1)), T, axis=1)  # constant within each unit
+    h = history_from_arrays({"x": x, "y": y, "w": np.zeros((N, T)), "v": np.zeros((N, T)), "region": region,
+                             "y_copy": y.copy()})
+    with pytest.raises(OptionError) as exc:
+        validate(_card(), h, controls=["y"], **LINK_ONLY)
+    assert str(exc.value).startswith("control 'y' is the outcome of link L1 -> F1: a control cannot be")
+    with pytest.raises(OptionError, match="control 'y_copy' has the same values as 'y', the outcome of link"):
+        validate(_card(), h, controls=["y_copy"], **LINK_ONLY)
+    ev = validate(_card(), h, controls=["region"], **LINK_ONLY)
+    assert ev.links[0].verdict != "insufficient_data"
+    assert any("control 'region' dropped: it is constant within each unit, so the unit effects absorb it" in w
+               for w in ev.warnings)
+    assert ev.settings["controls"] == []
+
+
+def test_strong_seasonality_is_named_and_seasonal_effects_on_request():
+    import pandas as pd
+
+    from bsc_toolkit.history import history_from_frame
+
+    rng = np.random.default_rng(4)
+    T = 48
+    month = np.tile(np.arange(12), T // 12)
+    season = 3 * np.sin(2 * np.pi * month / 12)
+    x = rng.normal(size=T) + season
+    y = np.r_[0, 0.6 * x[:-1]] + season + rng.normal(size=T)
+    periods = pd.period_range("2020-01", periods=T, freq="M").astype(str)
+    h = history_from_frame(pd.DataFrame({"period": periods, "x": x, "y": y, "w": 0.0, "v": 0.0}),
+                           period="period")
+    ev = validate(_card(), h, **LINK_ONLY)
+    note = next(w for w in ev.warnings if w.startswith("strong seasonality"))
+    assert "month-of-year means explain" in note and "'x'" in note and "--seasonal" in note
+    ev2 = validate(_card(), h, seasonal=True, **LINK_ONLY)
+    assert ev2.settings["seasonal"] is True
+    assert any(c.startswith("month_") for c in ev2.links[0].method["controls"])
+    annual = history_from_arrays({"x": x, "y": y, "w": np.zeros(T), "v": np.zeros(T)})
+    with pytest.raises(OptionError, match="`seasonal` needs monthly, quarterly or weekly periods"):
+        validate(_card(), annual, seasonal=True, **LINK_ONLY)
+
+
+def test_driver_model_and_link_tests_disagreeing_are_explained():
+    from bsc_toolkit.evidence.validation import _driver_vs_links  # the sentence itself
+
+    dm = {"status": "estimated", "outcome_kpi": "y", "drivers": [{"kpi": "x"}, {"kpi": "w"}],
+          "out_of_sample": {"status": "estimated", "adds_information": True, "relative_rmse": 0.38}}
+    lk = LinkResult({"from": "L1", "to": "F1", "from_kpi": "x", "to_kpi": "y", "verdict": "not_supported",
+                     "method": {"lags": [0, 1]}})
+    note = _driver_vs_links(dm, [lk])
+    assert note.startswith("'y': the leading KPIs improve its forecasts (RMSE 0.38x the own-past baseline) "
+                           "but no link into it is supported")
+    assert "L1 -> F1 includes lag 0" in note
+    sup = LinkResult({**lk.to_dict(), "verdict": "supported", "method": {"lags": [1]}})
+    dm2 = {**dm, "out_of_sample": {"status": "estimated", "adds_information": False, "relative_rmse": 1.02}}
+    assert "do not improve its out-of-sample forecasts" in _driver_vs_links(dm2, [sup])
+    assert _driver_vs_links(dm, [sup]) is None  # both say yes: nothing to explain
+
+
+def test_robustness_reaches_json_and_console_and_can_be_switched_off(tmp_path):
+    rng = np.random.default_rng(9)
+    h = simulate("planted", rng, 20, 30)
+    ev = validate(_card(), h, **LINK_ONLY)
+    r = ev.to_dict()["links"][0]["robustness"]
+    assert set(r) >= {"n_specs", "agree_share", "verdict_counts", "effect_range", "std_effect_range", "flips",
+                      "label", "specs"}
+    assert r["specs"][0]["headline"] is True and r["n_specs"] == len(r["specs"])
+    assert "robustness" in ev.summary and f"{r['label']} (" in ev.summary
+    off = validate(_card(), h, robustness=False, **LINK_ONLY)
+    assert "robustness" not in off.to_dict()["links"][0]
+
+
+def test_cli_no_robustness_and_seasonal_flags(tmp_path, capsys):
+    from bsc_toolkit.cli import main
+
+    rng = np.random.default_rng(1)
+    h = simulate("planted", rng, 10, 20)
+    df = h.to_frame()
+    df.to_csv(tmp_path / "h.csv", index=False)
+    (tmp_path / "card.yaml").write_text(two_kpi_scorecard([{"from": "L1", "to": "F1", "lags": [1]}]).to_yaml())
+    rc = main(["validate", str(tmp_path / "card.yaml"), "--data", str(tmp_path / "h.csv"), "--unit", "unit",
+               "--period", "period", "--no-robustness", "--no-discovery", "--no-chains", "--no-drivers"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "robustness" in out and "–" in out  # the column is there, empty
+    rc = main(["validate", str(tmp_path / "card.yaml"), "--data", str(tmp_path / "h.csv"), "--unit", "unit",
+               "--period", "period", "--seasonal"])
+    captured = capsys.readouterr()
+    assert rc == 1 and "`seasonal` needs monthly, quarterly or weekly periods" in captured.err
