@@ -19,7 +19,7 @@ WITH_QUARTO = if [ -f $(QUARTO_SETUP) ]; then \
 	  else echo "Quarto set-up ($(QUARTO_SETUP)) failed: the Quarto report tests will skip"; fi; \
 	else echo "no $(QUARTO_SETUP): the Quarto report tests will skip"; fi;
 
-.PHONY: demo test test-all test-slow setup graphviz lint format bench notebooks clean help
+.PHONY: pdftools demo test test-all test-slow setup graphviz lint format bench notebooks clean help
 
 help:
 	@echo "make demo      run the whole pipeline offline into reports/demo/"
@@ -29,7 +29,7 @@ help:
 	@echo "make notebooks re-execute the notebooks and store their outputs (then review the diff)"
 	@echo "make lint      ruff check and mypy (types of the package)"
 
-setup: $(STAMP) graphviz
+setup: $(STAMP) graphviz pdftools
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "bsc-toolkit needs Python >= 3.10")'
@@ -37,6 +37,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+# the report tests read PDFs with pdftotext (poppler-utils): installed when we can, else they skip
+pdftools:
+	@if command -v pdftotext >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing poppler-utils (pdftotext, for the report tests) ..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends poppler-utils >/dev/null) \
+	  || echo "could not install poppler-utils; the PDF text checks will skip"; \
+	else echo "pdftotext (poppler-utils) is not installed: the PDF text checks will skip"; fi
 
 graphviz:
 	@if command -v dot >/dev/null 2>&1; then :; \

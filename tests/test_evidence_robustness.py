@@ -93,7 +93,7 @@ def test_summary_labels_flips_and_duplicates():
                          + [(GridPoint("none", 0, "lag 1", "unit"), _lk("supported", own_lags=0, effects="unit"))] * 1)
     assert opposite["label"] == "fragile"  # a significant opposite sign is never robust
     assert summarize(_lk("insufficient_data"), [])["label"] is None
-    assert ROBUST_SHARE == 0.8
+    assert ROBUST_SHARE == 0.9
 
 
 def test_explosive_single_series_gets_no_plain_verdict(capsys):

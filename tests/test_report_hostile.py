@@ -85,6 +85,8 @@ def _docx_text(path: Path) -> str:
 
 
 def _pdf_text(path: Path) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (Debian package poppler-utils) is not installed; the PDF text checks need it")
     out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
     return out.replace("\u2060", "")
 

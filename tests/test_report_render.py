@@ -56,8 +56,15 @@ def _cells(row: str) -> list[str]:
             for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
 
 
+def need_pdftotext() -> None:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (Debian package poppler-utils) is not installed: `make test` installs it "
+                    "when run as root with apt-get; the PDF text checks need it")
+
+
 def pdf_text(path: Path) -> str:
     """pdftotext of a PDF with zero-width spaces removed (poppler-utils)."""
+    need_pdftotext()
     out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
                          check=True).stdout
     # typst sets a minus sign (U+2212) for "-" before a digit; compare with the file's ASCII hyphen-minus
@@ -209,6 +216,7 @@ def test_both_renderers_agree_on_length(render, kind):
 @pytest.mark.parametrize("renderer", RENDERERS)
 def test_validation_first_page(render, renderer, evidence):
     res = render(renderer, "validation")
+    need_pdftotext()
     page1 = _flat(subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(res.outputs["pdf"]), "-"],
                                  capture_output=True, text=True, check=True).stdout)
     assert "9 supported, 2 contradicted, 3 not supported, 2 insufficient data" in page1

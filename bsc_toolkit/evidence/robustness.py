@@ -24,9 +24,11 @@ the headline verdict (``agree_share``), the verdict counts, the range of the cum
 and of the standardized effect, which choices flip the verdict (``flips``: a choice whose
 specifications mostly disagree) and a ``label``:
 
-* ``robust``: at least :data:`ROBUST_SHARE` of the estimable specifications agree with the
-  headline verdict and none has a significant effect of the opposite sign to a significant
-  headline (supported vs contradicted);
+* ``robust``: at least :data:`ROBUST_SHARE` (90%) of the estimable specifications agree with the
+  headline verdict, at least :data:`CHOICE_SHARE` (75%) agree within every value of every choice
+  (no value of one choice -- e.g. ``transform=diff`` -- on which the verdict wavers; ``flips``
+  lists the values on which it mostly disagrees), and none has a significant effect of the opposite
+  sign to a significant headline (supported vs contradicted);
 * ``fragile``: otherwise;
 * ``null``: the headline has no verdict (insufficient data).
 """
@@ -46,17 +48,20 @@ from .options import Options
 from .results import LinkResult
 from .verdicts import apply_fdr
 
-__all__ = ["GRID_NOTE", "ROBUST_SHARE", "GridPoint", "grid", "robustness"]
+__all__ = ["CHOICE_SHARE", "GRID_NOTE", "ROBUST_SHARE", "GridPoint", "grid", "robustness", "summarize"]
 
-#: share of estimable specifications that must agree with the headline for "robust"
-ROBUST_SHARE = 0.8
+#: share of estimable specifications that must agree with the headline for "robust" ...
+ROBUST_SHARE = 0.9
+#: ... and the share that must agree within every value of every choice (e.g. all transform=diff ones)
+CHOICE_SHARE = 0.75
 #: below this many periods, panels get iv-fd specifications in the grid
 IV_FD_PERIODS = 30
 GRID_NOTE = (
     "specification curve: transform none/detrend/diff x own lags 0-2 x driver lags (headline, lag 1 "
     "only, 1..max_lag) x effects unit/unit+time (panels), plus iv-fd for panels under 30 periods; "
-    "BH within each specification; robust = at least 80% of the specifications with a verdict agree "
-    "with the headline and none significant with the opposite sign"
+    "BH within each specification; robust = at least 90% of the specifications with a verdict agree "
+    "with the headline, at least 75% within every value of every choice, and none is significant "
+    "with the opposite sign"
 )
 
 
@@ -119,18 +124,24 @@ def _range(values: list[float | None]) -> list[float] | None:
     return [float(min(v)), float(max(v))] if v else None
 
 
-def _flips(specs: list[dict[str, Any]], headline: dict[str, Any], verdict: str) -> list[str]:
-    """Choices whose estimable specifications mostly disagree with the headline verdict."""
-    out = []
-    for dim in ("transform", "own_lags", "lag_choice", "effects", "estimator"):
-        values = {s[dim] for s in specs}
-        for v in sorted(values, key=str):
-            if v == headline[dim]:
-                continue
+DIMENSIONS = ("transform", "own_lags", "lag_choice", "effects", "estimator")
+
+
+def _choice_agreement(specs: list[dict[str, Any]], verdict: str) -> dict[str, float]:
+    """Share agreeing with ``verdict`` among the estimable specifications of each choice value."""
+    out = {}
+    for dim in DIMENSIONS:
+        for v in sorted({s[dim] for s in specs}, key=str):
             sel = [s for s in specs if s[dim] == v and s["verdict"] != "insufficient_data"]
-            if sel and sum(s["verdict"] != verdict for s in sel) / len(sel) >= 0.5:
-                out.append(f"{dim}={v}")
+            if sel:
+                out[f"{dim}={v}"] = sum(s["verdict"] == verdict for s in sel) / len(sel)
     return out
+
+
+def _flips(specs: list[dict[str, Any]], headline: dict[str, Any], verdict: str) -> list[str]:
+    """Choices (other than the headline's) whose estimable specifications mostly disagree."""
+    own = {f"{d}={headline[d]}" for d in DIMENSIONS}
+    return [k for k, share in _choice_agreement(specs, verdict).items() if k not in own and share <= 0.5]
 
 
 def summarize(headline: LinkResult, results: list[tuple[GridPoint, LinkResult]]) -> dict[str, Any]:
@@ -149,9 +160,11 @@ def summarize(headline: LinkResult, results: list[tuple[GridPoint, LinkResult]])
     agree = sum(s["verdict"] == verdict for s in est)
     share = agree / len(est) if est else None
     opposite = {"supported": "contradicted", "contradicted": "supported"}.get(verdict)
+    flips = _flips(specs, specs[0], verdict) if verdict != "insufficient_data" and share is not None else []
     if verdict == "insufficient_data" or share is None:
         label = None
-    elif share >= ROBUST_SHARE and not (opposite and counts.get(opposite, 0)):
+    elif (share >= ROBUST_SHARE and not flips and not (opposite and counts.get(opposite, 0))
+          and min(_choice_agreement(specs, verdict).values(), default=1.0) >= CHOICE_SHARE):
         label = "robust"
     else:
         label = "fragile"
@@ -161,7 +174,7 @@ def summarize(headline: LinkResult, results: list[tuple[GridPoint, LinkResult]])
                            ("supported", "contradicted", "not_supported", "insufficient_data")},
         "effect_range": _range([s["effect"] for s in est]),
         "std_effect_range": _range([s["std_effect"] for s in est]),
-        "flips": _flips(specs, specs[0], verdict) if label else [],
+        "flips": flips,
         "label": label, "specs": specs,
     }
 

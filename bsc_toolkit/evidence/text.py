@@ -9,7 +9,6 @@ Works on the plain evidence dictionary (``Evidence.to_dict()``), so it imports n
 
 from __future__ import annotations
 
-import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -56,10 +55,10 @@ def verdict_label(link: Mapping[str, Any]) -> str:
 
 
 def caveat_marks(links: Sequence[Mapping[str, Any]]) -> tuple[list[list[int]], list[str]]:
-    """Number the distinct caveats across links: ``(marks per link, texts)``.
+    """Number the distinct caveat texts across links: ``(marks per link, texts)``.
 
-    Caveats that differ only in their numbers (the Nickell caveat names each link's usable
-    periods) share a mark; the text shown is the first one met.
+    Every distinct text gets its own number, so each link's exact caveats are shown (the Nickell
+    caveat, for one, names each link's usable periods).
     """
     keys: list[str] = []
     texts: list[str] = []
@@ -67,7 +66,7 @@ def caveat_marks(links: Sequence[Mapping[str, Any]]) -> tuple[list[list[int]], l
     for lk in links:
         mine = []
         for c in lk.get("caveats") or []:
-            key = re.sub(r"[-+]?\d[\d,.]*", "#", c)
+            key = c
             if key not in keys:
                 keys.append(key)
                 texts.append(c)
@@ -229,8 +228,9 @@ def _fragile(links: list[Mapping[str, Any]]) -> list[str]:
         out = ["", "Fragile verdicts (they change with defensible choices of the specification):", *out]
     elif any((lk.get("robustness") or {}).get("label") for lk in links):
         n = sum((lk.get("robustness") or {}).get("label") == "robust" for lk in links)
-        out = ["", f"Robustness: {fmt_count(n, 'verdict')} hold in at least 80% of the specifications tried "
-                   f"(transform, own lags, driver lags, effects)."]
+        out = ["", f"Robustness: {fmt_count(n, 'verdict')} robust: the same in at least 90% of the "
+                   f"specifications tried (transform, own lags, driver lags, effects) and no choice on which "
+                   f"it wavers."]
     return out
 
 

@@ -48,6 +48,19 @@ def _feedback_caveats(links: list[LinkResult], suggestions: list[dict[str, Any]]
     return out
 
 
+def _grid_record(pa: PanelArrays, opts: Options) -> dict[str, Any]:
+    """What the robustness grid was (top-level ``robustness`` key of the evidence file)."""
+    from .robustness import CHOICE_SHARE, GRID_NOTE, ROBUST_SHARE, grid
+
+    points = grid(opts, is_panel=pa.is_panel, n_periods=pa.n_periods)
+    return {"grid": GRID_NOTE, "n_points": len(points), "robust_share": ROBUST_SHARE,
+            "choice_share": CHOICE_SHARE,
+            "choices": {"transform": ["none", "detrend", "diff"], "own_lags": [0, 1, 2],
+                        "driver_lags": sorted({p.lag_choice for p in points}),
+                        "effects": sorted({p.effects for p in points}),
+                        "estimator": sorted({p.estimator for p in points})}}
+
+
 def _intake(history: Any) -> dict[str, Any]:
     """What the data intake did (conversions, merged unit names, gaps, missing shares), when known."""
     intake = getattr(history, "intake", None)
@@ -486,6 +499,7 @@ def _evidence(scorecard: Any, history: Any, pa: PanelArrays, opts: Options, resu
         "settings": settings,
         "multiple_testing": {"method": "benjamini-hochberg", "alpha": float(opts.alpha),
                              "n_tests": n_tests, "note": FDR_NOTE},
+        **({"robustness": _grid_record(pa, opts)} if opts.robustness else {}),
         "links": [r.to_dict() for r in results],
         **sections,
         **({"discovery": discovery_info} if discovery_info is not None else {}),
