@@ -31,6 +31,7 @@ KPIS = [f"{p}{i}" for p in "lpcf" for i in (1, 2, 3)]
 CHAIN = ["l1", "p1", "c1", "f1"]
 CHAIN_EFFECTS = (0.5, 0.4, 0.6)
 PERSPECTIVE = {"l": "learning_growth", "p": "internal_process", "c": "customer", "f": "financial"}
+TRUE_LINKS = ("l1->p1", "p1->c1", "c1->f1")
 LINKS = [("l1", "p1"), ("p1", "c1"), ("c1", "f1"), ("l2", "p2"), ("p2", "c2"), ("c2", "f2"),
          ("l3", "p3"), ("p3", "c3"), ("c3", "f3")]
 
@@ -125,7 +126,8 @@ def replicate(panel: Panel, *, bootstrap: int = 499, draws: int = 500, horizon: 
     ev = validate(sc, panel.history, drivers=False, discovery=False, bootstrap=bootstrap, seed=seed,
                   **validate_kw)
     rec: dict[str, Any] = {"transform": {f"{lk.from_kpi}->{lk.to_kpi}": lk.method.get("transform")
-                                         for lk in ev.links}}
+                                         for lk in ev.links},
+                           "verdict": {f"{lk.from_kpi}->{lk.to_kpi}": lk.verdict for lk in ev.links}}
     mult, cum, est = [], [], []
     for s in range(3):
         lk = ev.link(CHAIN[s].upper(), CHAIN[s + 1].upper())
@@ -175,6 +177,12 @@ def summarise(recs: list[dict[str, Any]], horizon: int = 6) -> dict[str, Any]:
     out["detrend_share"] = float(np.mean([t == "detrend" for t in links])) if links else float("nan")
     out["detrend_share_null"] = float(np.mean([t == "detrend" for t in null])) if null else float("nan")
     out["diff_share"] = float(np.mean([t == "diff" for t in links])) if links else float("nan")
+    chain_v = [v for r in recs for name, v in r["verdict"].items() if name in TRUE_LINKS]
+    null_v = [v for r in recs for name, v in r["verdict"].items() if name not in TRUE_LINKS]
+    out["power"] = float(np.mean([v == "supported" for v in chain_v])) if chain_v else float("nan")
+    out["false_supported"] = float(np.mean([v == "supported" for v in null_v])) if null_v else float("nan")
+    out["false_significant"] = (float(np.mean([v in ("supported", "contradicted") for v in null_v]))
+                                if null_v else float("nan"))
     return out
 
 
@@ -209,6 +217,9 @@ def table(results: dict[str, dict[str, Any]]) -> str:
                      [f"{lever_min(results[s], kind):.2f}" for s in shapes]))
         rows.append((f"lever {kind}, f1 (3 links down) h=3..6",
                      [" ".join(f"{r:.2f}" for r, _ in results[s][f'lever_{kind}']['f1']) for s in shapes]))
+    rows.append(("link tests: chain links supported (power)", [f"{results[s]['power']:.3f}" for s in shapes]))
+    rows.append(("link tests: null links supported / significant",
+                 [f"{results[s]['false_supported']:.3f} / {results[s]['false_significant']:.3f}" for s in shapes]))
     rows.append(("auto: links detrended (all / null links)",
                  [f"{results[s]['detrend_share']:.3f} / {results[s]['detrend_share_null']:.3f}" for s in shapes]))
     w0 = max(len(r[0]) for r in rows) + 2

@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import DataError
 from .batch import LinkRequest, test_links
 from .data import PanelArrays
+from .dynamics import correct_links
 from .inference import bh_qvalues
 from .options import Options
 from .results import FORMAT, Evidence, LinkResult
@@ -167,6 +168,7 @@ def validate(
     bootstrap: int = 499,
     seed: int = 0,
     estimator: str = "ols",
+    bias_correction: str = "none",
 ) -> Evidence:
     """Test every cause-and-effect link of a scorecard on KPI history.
 
@@ -229,6 +231,14 @@ def validate(
         ``insufficient_data`` when the instrument is weak (first-stage F < 10). Panels
         only, effects ``unit`` or ``both``. Driver models and discovery stay OLS; chains
         through iv-fd links use Sobel intervals (no bootstrap).
+    bias_correction : {"none", "hpj"}
+        The link TESTS' short-panel correction. ``none`` (default): the fixed-effects estimates.
+        ``hpj``: the terms, the cumulative effect and its p-value come from the half-panel
+        jackknife (Dhaene and Jochmans 2015) with whole-unit bootstrap standard errors
+        (``bootstrap`` replications). Either way, in panels with unit effects and own lags the
+        long-run multiplier, the chains' multipliers and the lever paths use the corrected
+        dynamics, and each link's ``dynamics`` record gives raw and corrected numbers; see
+        :mod:`bsc_toolkit.evidence.dynamics`.
 
     Returns
     -------
@@ -251,7 +261,8 @@ def validate(
     """
     opts = Options(effects=effects, cov=cov, own_lags=own_lags, controls=tuple(controls or ()),
                    max_lag=max_lag, transform=transform, alpha=alpha, engine=engine, estimator=estimator,
-                   drivers=drivers, chains=chains, discovery=discovery, bootstrap=bootstrap, seed=seed)
+                   drivers=drivers, chains=chains, discovery=discovery, bootstrap=bootstrap, seed=seed,
+                   bias_correction=bias_correction)
     with single_threaded_blas():
         return _validate(scorecard, history, opts, progress)
 
@@ -276,6 +287,7 @@ def _validate(scorecard: Any, history: Any, opts: Options, progress: bool) -> Ev
     bar.stage("testing links")
     results = test_links(pa, [LinkRequest(tk, fk, lags=lk.lags, max_lag=lk.max_lag, from_=lk.source,
                                           to=lk.target, expected_sign=lk.sign) for lk, fk, tk in plan], opts)
+    results = correct_links(pa, results, opts)  # bias-corrected dynamics (issue 17)
     results, n_tests = apply_fdr(results, opts.alpha)
     sections, warnings = _sections(scorecard, pa, results, opts, bar)
     bar.close()
