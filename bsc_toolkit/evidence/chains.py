@@ -5,7 +5,9 @@ Growth end to a Financial end through Internal Process and Customer, where each
 step starts at the KPI the previous step ended at. Its indirect effect is the
 product of the steps' long-run effects, each from the link's own model (the
 link test of :mod:`.linktest`); with own lags the product of the long-run
-multipliers is reported too.
+multipliers is reported too -- for steps with unit effects and own lags the
+multipliers corrected for the short-panel bias (half-panel jackknife,
+:mod:`.dynamics`), whose replications come from the same unit draws.
 
 Uncertainty: a bootstrap that respects the data -- panels resample whole units
 (cluster bootstrap, multinomial unit weights), a single series resamples moving
