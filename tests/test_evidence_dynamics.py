@@ -303,3 +303,33 @@ def test_cli_flag(tmp_path, study_panel, capsys):
     assert "long_run" in ev["links"][0]["dynamics"]["applies_to"]
     code, _, err = run([*base, "--bias-correction", "jackknife"])
     assert code == 2 and "invalid choice: 'jackknife'" in err
+
+
+def test_designs_the_correction_meets(study_panel):
+    """Two own lags, two driver lags, a control, gaps in the panel (unbalanced: the time effects
+    are partialled out once, and the record says so), no bootstrap (delta method at the corrected
+    coefficients), and a panel too short to split."""
+    from bsc_toolkit.history.frame import KPIHistory
+
+    df = study_panel.history.data.copy()
+    df["ctrl"] = np.random.default_rng(0).normal(size=len(df))
+    df.iloc[5:40:7, df.columns.get_loc("p1")] = np.nan  # a few gaps
+    h = KPIHistory(data=df, periods=study_panel.history.periods, is_panel=True, source="gaps",
+                   unit_column="unit", controls=("ctrl",))
+    ev = validate(scorecard(), h, own_lags=2, controls=["ctrl"], bootstrap=99, chains=False, **FAST)
+    dyn = ev.link("L1", "P1").to_dict()["dynamics"]
+    assert [c["name"] for c in dyn["coefficients"]] == ["l1.L1", "p1.L1", "p1.L2"]
+    assert any("unbalanced" in n for n in dyn["notes"])
+    assert_allclose(dyn["own_lag_sum"]["corrected"], sum(c["corrected"] for c in dyn["coefficients"][1:]))
+    m = ev.link("L1", "P1").long_run_multiplier
+    assert m.ci_low < m.estimate < m.ci_high
+    ev0 = validate(scorecard(), study_panel.history, bootstrap=0, chains=False, **FAST)
+    d0 = ev0.links[0].to_dict()["dynamics"]
+    assert d0["interval"].startswith("delta method") and d0["bootstrap"] == {"replications": 0}
+    assert ev0.links[0].long_run_multiplier.ci_low is not None
+    short = KPIHistory(data=study_panel.history.data.loc[(slice(None), slice(0, 5)), :], periods=pd.RangeIndex(6),
+                       is_panel=True, source="short", unit_column="unit")  # 5 periods after the lag
+    lk = validate(scorecard(), short, transform="none", chains=False, **FAST).links[0]
+    assert lk.to_dict()["dynamics"]["correction"] == "none"
+    assert "half-panel jackknife needs at least 6" in lk.to_dict()["dynamics"]["reason"]
+    assert "Nickell" in " ".join(lk.caveats)  # the link test's own caveat stays

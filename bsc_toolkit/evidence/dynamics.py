@@ -166,7 +166,8 @@ class Crossproducts:
 
 def crossproducts(Z: np.ndarray, u: np.ndarray, t: np.ndarray, n_units: int, effects: str,
                   unit_trends: bool) -> Crossproducts:
-    """Cross-products of ``Z = [y, X]`` per unit code ``u`` (0..n_units-1), periods ``t``.
+    """Cross-products of ``Z = [y, X]`` per unit code ``u`` (0..n_units-1), periods ``t``
+    (one row per unit and period, as in a :class:`~.design.Sample`).
 
     Examples
     --------
@@ -179,7 +180,8 @@ def crossproducts(Z: np.ndarray, u: np.ndarray, t: np.ndarray, n_units: int, eff
     t = t - t.min() if len(t) else t
     n_t = int(t.max()) + 1 if len(t) else 0
     m = Z.shape[1]
-    rect = len(u) == n_units * n_t and len(np.unique(u * max(n_t, 1) + t)) == len(u)
+    # a sample has one row per unit and period, so a full count means every unit in every period
+    rect = len(u) == n_units * n_t
     time_eff = effects in ("time", "both")
     approx = None
     if time_eff and rect:
@@ -191,7 +193,7 @@ def crossproducts(Z: np.ndarray, u: np.ndarray, t: np.ndarray, n_units: int, eff
     if rect:
         Zc = np.zeros((n_units, n_t, m))
         Zc[u, t] = Zu
-        A = np.einsum("uti,utj->uij", Zc, Zc)
+        A = Zc.swapaxes(1, 2) @ Zc
         return Crossproducts(A, Zc if time_eff else None, approx)
     A = np.zeros((n_units, m, m))
     np.add.at(A, u, Zu[:, :, None] * Zu[:, None, :])
@@ -210,7 +212,7 @@ def solve_weighted(cp: Crossproducts, ws: np.ndarray) -> np.ndarray:
         n_t = cp.Zc.shape[1]
         wt = ws.sum(axis=1)
         M = (ws @ cp.Zc.reshape(n_u, n_t * m)).reshape(B, n_t, m) / np.maximum(wt, 1e-300)[:, None, None]
-        S = S - wt[:, None, None] * np.einsum("bti,btj->bij", M, M)
+        S = S - wt[:, None, None] * (M.swapaxes(1, 2) @ M)
     return _solve_rows(S)
 
 
@@ -224,7 +226,7 @@ def solve_leave_one_out(cp: Crossproducts) -> np.ndarray:
     S = cp.A.sum(axis=0)[None] - cp.A
     if cp.Zc is not None and n_u > 1:
         M = (cp.Zc.sum(axis=0)[None] - cp.Zc) / (n_u - 1)
-        S = S - (n_u - 1) * np.einsum("uti,utj->uij", M, M)
+        S = S - (n_u - 1) * (M.swapaxes(1, 2) @ M)
     return _solve_rows(S)
 
 
@@ -392,8 +394,8 @@ def link_dynamics(lk: LinkResult, pa: PanelArrays, W: np.ndarray | None, *,
     Z = np.column_stack([d.y, d.X])
     eff = spec.absorb_effects
     subs = [np.ones(d.n, bool)]
-    for a, b in half_splits(d.t):
-        subs += [np.isin(d.t, a), np.isin(d.t, b)]
+    for a, b in half_splits(d.t):  # halves are runs of consecutive periods
+        subs += [(d.t >= a[0]) & (d.t <= a[-1]), (d.t >= b[0]) & (d.t <= b[-1])]
     ws = W[:, np.unique(d.unit_index)] if W is not None and W.size else None
     full_w = np.ones((1, n_u))
     points, reps, loo, approx = [], [], [], None
@@ -575,7 +577,7 @@ def correct_links(pa: PanelArrays, links: Sequence[LinkResult], opts: Options) -
             continue
         dyn = cached_dynamics(lk, pa, W, B, opts.seed, opts.controls)
         if isinstance(dyn, str):
-            out.append(lk._replace(dynamics={"correction": "none", "reason": dyn}) if lk.own_terms else lk)
+            out.append(lk._replace(dynamics={"correction": "none", "reason": dyn}))
             continue
         df = int(lk.method.get("df_inference") or lk.method.get("df_resid") or 1)
         V = _refit_cov(lk, pa, opts.engine) if W is None else None
