@@ -74,14 +74,12 @@ if TYPE_CHECKING:
     from .options import Options
 
 __all__ = [
-    "CORRECTIONS", "MIN_HALF_PERIODS", "Crossproducts", "LinkDynamics", "bootstrap_weights",
-    "cached_dynamics", "correct_links", "corrected_multiplier", "correction_reason", "crossproducts",
+    "MIN_HALF_PERIODS", "Crossproducts", "LinkDynamics", "bootstrap_weights", "cached_dynamics",
+    "calibrate", "correct_links", "corrected_multiplier", "correction_reason", "crossproducts",
     "half_splits", "link_dynamics", "link_sample", "link_spec", "multiplier_draws", "percentile_summary",
-    "solve_weighted", "summarize_draws",
+    "solve_leave_one_out", "solve_weighted", "summarize_draws", "widen",
 ]
 
-#: the corrections a run can ask for on its link tests (the dynamics are always corrected)
-CORRECTIONS: tuple[str, ...] = ("none", "hpj")
 #: each half of the half-panel jackknife needs at least this many periods (more with unit trends)
 MIN_HALF_PERIODS = 3
 #: what the correction is, for the evidence file
@@ -527,13 +525,10 @@ def _boot_info(W: np.ndarray | None, dyn: LinkDynamics, seed: int) -> dict[str, 
     return {"method": BOOT_METHOD, "replications": int(W.shape[0]), "valid": valid, "seed": int(seed)}
 
 
-def _corrected_terms(lk: LinkResult, dyn: LinkDynamics, df: int, alpha: float) -> dict[str, Any]:
+def _corrected_terms(lk: LinkResult, dyn: LinkDynamics, V: np.ndarray, df: int, alpha: float) -> dict[str, Any]:
     """The link test on the corrected coefficients: terms, cumulative effect and p-values with the
-    bootstrap covariance of the corrected estimator (t inference with the link's degrees of freedom)."""
+    covariance ``V`` of the corrected driver and own lags (t inference with the link's df)."""
     nl, no = dyn.n_lags, dyn.own_lags
-    dr = dyn.corrected_draws if dyn.corrected_draws is not None else np.zeros((0, len(dyn.corrected)))
-    ok = dr[np.isfinite(dr).all(axis=1)]
-    V = np.cov(ok[:, : nl + no], rowvar=False).reshape(nl + no, nl + no)
     b = dyn.corrected[: nl + no]
     se = np.sqrt(np.clip(np.diag(V), 0, None))
     lags = list(lk.method.get("lags") or [])
@@ -542,8 +537,7 @@ def _corrected_terms(lk: LinkResult, dyn: LinkDynamics, df: int, alpha: float) -
     own = [{"name": dyn.names[nl + j], "lag": j + 1, **estimate(float(b[nl + j]), float(se[nl + j]), df, alpha)}
            for j in range(no)]
     cum = float(b[:nl].sum())
-    cum_se = float(math.sqrt(max(float(V[:nl, :nl].sum()), 0.0)))
-    long_run = estimate(cum, cum_se, df, alpha)
+    long_run = estimate(cum, float(math.sqrt(max(float(V[:nl, :nl].sum()), 0.0))), df, alpha)
     _, joint = wald_f(b, V, np.arange(nl), df)
     out: dict[str, Any] = {"terms": terms, "own_terms": own, "long_run": long_run,
                            "p_value": long_run["p_value"], "joint_p_value": joint}
@@ -553,12 +547,24 @@ def _corrected_terms(lk: LinkResult, dyn: LinkDynamics, df: int, alpha: float) -
     return out
 
 
+def _corrected_cov(dyn: LinkDynamics, V_fe: np.ndarray | None) -> np.ndarray:
+    """Covariance of the corrected driver and own lags: of the (jackknife-scaled) bootstrap
+    replications, else the fixed-effects covariance (first-order the same; Dhaene and Jochmans)."""
+    k = dyn.n_lags + dyn.own_lags
+    if dyn.corrected_draws is not None:
+        ok = dyn.corrected_draws[np.isfinite(dyn.corrected_draws).all(axis=1)]
+        if len(ok) > k:
+            return np.cov(ok[:, :k], rowvar=False).reshape(k, k)
+    return V_fe[:k, :k] if V_fe is not None else np.full((k, k), np.nan)
+
+
 def correct_links(pa: PanelArrays, links: Sequence[LinkResult], opts: Options) -> list[LinkResult]:
     """Every link with its corrected dynamics (``long_run_multiplier`` and a ``dynamics`` record).
 
     With ``opts.bias_correction == "hpj"`` the link test itself uses the corrected coefficients
-    (terms, cumulative effect, p-values: bootstrap standard errors, t inference); call it before
-    the multiple-testing step. Links without an estimate are returned unchanged.
+    (terms, cumulative effect, p-values: the covariance of the jackknife-scaled bootstrap, or the
+    fixed-effects covariance without a bootstrap; t inference with the link's degrees of freedom);
+    call it before the multiple-testing step. Links without an estimate are returned unchanged.
 
     Examples
     --------
@@ -569,7 +575,7 @@ def correct_links(pa: PanelArrays, links: Sequence[LinkResult], opts: Options) -
     """
     B = int(opts.bootstrap)
     W = bootstrap_weights(pa, B, opts.seed)[0] if pa.is_panel and B > 0 else None
-    on_tests = getattr(opts, "bias_correction", "none") == "hpj"
+    on_tests = opts.bias_correction == "hpj"
     out = []
     for lk in links:
         if lk.verdict == "insufficient_data" or lk.long_run.estimate is None:
@@ -584,8 +590,8 @@ def correct_links(pa: PanelArrays, links: Sequence[LinkResult], opts: Options) -
         mult, interval, note = corrected_multiplier(dyn, opts.alpha, df, V)
         applies = ["long_run_multiplier", "chains", "levers"]
         changes: dict[str, Any] = {"long_run_multiplier": mult}
-        if on_tests and dyn.corrected_draws is not None:
-            changes.update(_corrected_terms(lk, dyn, df, opts.alpha))
+        if on_tests:
+            changes.update(_corrected_terms(lk, dyn, _corrected_cov(dyn, V), df, opts.alpha))
             applies = ["terms", "own_terms", "long_run", "p_value", *applies]
         changes["dynamics"] = _record(lk, dyn, mult, interval, note, _boot_info(W, dyn, opts.seed), applies)
         out.append(lk._replace(**changes))
