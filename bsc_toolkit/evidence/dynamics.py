@@ -94,6 +94,8 @@ INTERVAL = ("percentile, {level}, whole-unit bootstrap of the corrected estimato
             "widened by t(G-1) / normal quantiles)")
 #: a replication whose design is this ill-conditioned is dropped (too few distinct units drawn)
 MAX_COND = 1e12
+#: the halves' coefficients differing at this level give the link an instability caveat
+STABILITY_LEVEL = 0.01
 
 
 def bootstrap_weights(pa: PanelArrays, B: int, seed: int) -> tuple[np.ndarray, str, dict[str, Any]]:
@@ -256,10 +258,10 @@ def calibrate(point: np.ndarray, draws: np.ndarray, loo: np.ndarray) -> np.ndarr
     Examples
     --------
     >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> d = calibrate(np.zeros(2), rng.normal(size=(4000, 2)), 2 * rng.normal(size=(50, 2)) / 7)
-    >>> np.round(np.std(d, axis=0), 1).tolist()  # jackknife SD: 2 / 7 x sqrt(49) = 2
-    [2.0, 2.0]
+    >>> loo = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 2.0], [0.0, -2.0]])  # V_J = 3/4 diag(2, 8)
+    >>> d = calibrate(np.zeros(2), np.random.default_rng(0).normal(size=(999, 2)), loo)
+    >>> np.round(np.cov(d, rowvar=False), 6).tolist()
+    [[1.5, 0.0], [0.0, 6.0]]
     """
     ok = np.isfinite(draws).all(axis=1)
     lo = loo[np.isfinite(loo).all(axis=1)]
@@ -284,8 +286,8 @@ def widen(draws: np.ndarray, point: np.ndarray | float, alpha: float, n_units: i
     Examples
     --------
     >>> import numpy as np
-    >>> round(float(widen(np.array([1.0]), 0.0, 0.05, 30)[0]), 3)  # t(29) 2.045 / 1.960
-    1.043
+    >>> round(float(widen(np.array([1.0]), 0.0, 0.05, 30)[0]), 4)  # t(29) 2.0452 / 1.9600
+    1.0435
     """
     from .inference import norm_quantile, t_quantile
 
@@ -354,6 +356,7 @@ class LinkDynamics:
     split: str
     n_units: int = 0
     approximation: str | None = None
+    stability: dict[str, Any] | None = None
 
     def sums(self, which: str = "corrected") -> tuple[float, float]:
         """(cumulative effect, own-lag sum) of the raw or corrected coefficients."""
@@ -401,24 +404,55 @@ def link_dynamics(lk: LinkResult, pa: PanelArrays, W: np.ndarray | None, *,
         cp = crossproducts(Z[rows], d.u[rows], d.t[rows], n_u, eff, spec.unit_trends)
         approx = approx or cp.approximation
         points.append(solve_weighted(cp, full_w)[0])
+        loo.append(solve_leave_one_out(cp))
         if ws is not None:
             reps.append(solve_weighted(cp, ws))
-            loo.append(solve_leave_one_out(cp))
     if not np.all(np.isfinite(np.concatenate(points))):
         return "a half of the sample cannot be estimated (collinear or constant within the half)"
-
-    def hpj(x: list[np.ndarray]) -> np.ndarray:
-        halves = [(x[1 + 2 * s] + x[2 + 2 * s]) / 2 for s in range((len(x) - 1) // 2)]
-        return 2 * x[0] - sum(halves) / len(halves)
-
     nl = len(lk.method.get("lags") or [])
-    raw, cor = points[0], hpj(points)
+    raw, cor = points[0], _hpj(points)
     raw_d = cor_d = None
     if reps:
-        raw_d, cor_d = calibrate(raw, reps[0], loo[0]), calibrate(cor, hpj(reps), hpj(loo))
+        raw_d, cor_d = calibrate(raw, reps[0], loo[0]), calibrate(cor, _hpj(reps), _hpj(loo))
     return LinkDynamics(tuple(d.names), nl, d.n_own, raw, cor, raw_d, cor_d,
                         _split_text(d.t, int(d.period_index.min()) - int(d.t.min()), pa.period_labels),
-                        n_u, approx)
+                        n_u, approx, _stability(points, loo, nl + d.n_own))
+
+
+def _hpj(x: list[np.ndarray]) -> np.ndarray:
+    """2 x full - mean over the splits of the mean of their halves (``x``: full, then the halves
+    of each split in turn)."""
+    halves = [(x[1 + 2 * s] + x[2 + 2 * s]) / 2 for s in range((len(x) - 1) // 2)]
+    return 2 * x[0] - sum(halves) / len(halves)
+
+
+def _stability(points: list[np.ndarray], loo: list[np.ndarray], k: int) -> dict[str, Any] | None:
+    """Do the two halves agree? Wald F test that their driver and own-lag coefficients are equal,
+    with the delete-one-unit jackknife covariance of the difference; F(k, G-1)."""
+    from .inference import f_sf
+
+    n_split = (len(points) - 1) // 2
+
+    def halves(x: list[np.ndarray], j: int) -> np.ndarray:
+        return sum(x[1 + 2 * s + j] for s in range(n_split)) / n_split
+
+    first, second = halves(points, 0)[:k], halves(points, 1)[:k]
+    dj = (halves(loo, 0) - halves(loo, 1))[:, :k]
+    dj = dj[np.isfinite(dj).all(axis=1)]
+    G = len(dj)
+    if G <= k + 1:
+        return None
+    J = dj - dj.mean(axis=0)
+    V = (G - 1) / G * (J.T @ J)
+    diff = first - second
+    try:
+        F = float(diff @ np.linalg.solve(V, diff)) / k
+    except np.linalg.LinAlgError:
+        return None
+    return {"first_half": first.tolist(), "second_half": second.tolist(), "f_stat": F, "df": [k, G - 1],
+            "p_value": float(f_sf(F, k, G - 1)),
+            "test": "Wald F test that the two halves have the same driver and own-lag coefficients "
+                    "(delete-one-unit jackknife covariance of the difference)"}
 
 
 def multiplier_draws(b: np.ndarray, n_lags: int, own_lags: int) -> np.ndarray:
@@ -512,6 +546,8 @@ def _record(lk: LinkResult, dyn: LinkDynamics, mult: Mapping[str, Any], interval
         "long_run_multiplier": dict(mult), "interval": interval, "bootstrap": dict(boot),
         "applies_to": applies,
     }
+    if dyn.stability is not None:
+        rec["halves"] = dyn.stability
     notes = [x for x in (note, dyn.approximation) if x]
     if notes:
         rec["notes"] = notes
@@ -594,8 +630,25 @@ def correct_links(pa: PanelArrays, links: Sequence[LinkResult], opts: Options) -
             changes.update(_corrected_terms(lk, dyn, _corrected_cov(dyn, V), df, opts.alpha))
             applies = ["terms", "own_terms", "long_run", "p_value", *applies]
         changes["dynamics"] = _record(lk, dyn, mult, interval, note, _boot_info(W, dyn, opts.seed), applies)
+        unstable = _instability_caveat(dyn)
+        if unstable:
+            changes["caveats"] = [*lk.caveats, unstable]
         out.append(lk._replace(**changes))
     return out
+
+
+def _instability_caveat(dyn: LinkDynamics) -> str | None:
+    """A caveat when the halves disagree at the :data:`STABILITY_LEVEL`: the jackknife assumes
+    the same dynamics in both halves, so its correction is unreliable then."""
+    st = dyn.stability
+    if st is None or st["p_value"] > STABILITY_LEVEL:
+        return None
+    return (f"dynamics: the two halves of the sample ({dyn.split}) give different coefficients "
+            f"(F = {st['f_stat']:.2f}, p = {st['p_value']:.2g}); the short-panel correction (half-panel "
+            f"jackknife) assumes the same dynamics throughout, so the corrected long-run multiplier, "
+            f"chains and lever paths are unreliable here -- the uncorrected multiplier is in "
+            f"dynamics.long_run_multiplier_uncorrected, and the link's own coefficients may not be "
+            f"stable either")
 
 
 def cached_dynamics(lk: LinkResult, pa: PanelArrays, W: np.ndarray | None, B: int, seed: int,
