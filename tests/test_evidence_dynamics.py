@@ -9,6 +9,7 @@ years), not taken from the code's own output.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -357,3 +358,21 @@ def test_halves_that_disagree_give_a_caveat(evidence):
     assert any(c.startswith("dynamics: the two halves of the sample") for c in lk.caveats)
     assert not any(c.startswith("dynamics:") for lk in evidence.links for c in lk.caveats)
     assert all(lk.to_dict()["dynamics"]["halves"]["df"] == [2, 29] for lk in evidence.links)
+
+
+@pytest.mark.parametrize("bad,where", [
+    ("hpj", "links[0].dynamics must be an object"),
+    ({"coefficients": {"raw": 1}}, "links[0].dynamics.coefficients must be a list"),
+    ({"coefficients": [{"raw": 0.5}]}, "links[0].dynamics.coefficients[0] lacks the key 'corrected'"),
+    ({"coefficients": [{"raw": "0.5", "corrected": 0.5}]}, "links[0].dynamics.coefficients[0].raw must be a finite"),
+    ({"applies_to": "levers"}, "links[0].dynamics.applies_to must be a list"),
+])
+def test_a_broken_dynamics_record_is_a_located_error(evidence, tmp_path, bad, where):
+    from bsc_toolkit.errors import DataError
+
+    d = evidence.to_dict()
+    d["links"][0]["dynamics"] = bad
+    path = tmp_path / "ev.json"
+    path.write_text(json.dumps(d))
+    with pytest.raises(DataError, match=re.escape(where)):
+        load_evidence(path)

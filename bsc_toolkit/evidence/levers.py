@@ -218,7 +218,7 @@ def _refit(lk: LinkResult, pa: PanelArrays) -> tuple[np.ndarray, np.ndarray, int
         f, _ = fit(d, spec, "auto")
         b, V = f.params[:k], f.cov[:k, :k]
     dyn_rec = lk.to_dict().get("dynamics") or {}
-    if dyn_rec.get("coefficients"):  # the fixed-effects coefficients, also when the test was corrected
+    if len(dyn_rec.get("coefficients") or []) >= k:  # the fixed-effects ones, also when the test was corrected
         ref = np.array([c["raw"] for c in dyn_rec["coefficients"]][:k], dtype=float)
     else:
         ref = np.array([t.estimate for t in lk.terms] + [t.estimate for t in lk.own_terms], dtype=float)
