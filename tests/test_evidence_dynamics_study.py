@@ -12,9 +12,10 @@ Measured with the defaults (200 replications, seed 1; before = the engine withou
 ====================================================  ==================  ==================
 95% coverage (90% for lever bands)                    30 x 24 bef / aft   24 x 36 bef / aft
 ====================================================  ==================  ==================
-long-run multiplier, 3 links                          0.78-0.82 / 0.93+   0.85-0.90 / 0.94+
+long-run multiplier, 3 links (lowest)                 0.78 / 0.93         0.85 / 0.94
 chain indirect_multiplier (true 0.96)                 0.58 / 0.95         0.69 / 0.96
-lever bands, lowest over KPIs and horizons 1-6        0.35 / 0.86+        0.54 / 0.86+
+lever pulse bands, lowest over KPIs and horizons 1-6  0.35 / 0.88         0.54 / 0.87
+lever step bands, lowest over KPIs and horizons 1-6   0.69 / 0.88         0.77 / 0.86
 auto: trend-free links detrended                      11.1% / 2.4%        5.7% / 2.2%
 ====================================================  ==================  ==================
 """
