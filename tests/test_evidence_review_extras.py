@@ -66,7 +66,8 @@ def test_lever_point_path_is_the_hand_computed_impulse_response():
         d["x"][0] = 2.0
         prev = "x"
         for lk in ev.links:  # x -> w -> v -> y, lag 1 each, one own lag
-            b, rho = lk.terms[0].estimate, lk.own_terms[0].estimate
+            # the lever runs on the bias-corrected dynamics recorded with the link (evidence/dynamics.py)
+            b, rho = (c["corrected"] for c in lk.to_dict()["dynamics"]["coefficients"])
             cur = np.zeros(H + 1)
             for h in range(1, H + 1):
                 cur[h] = rho * cur[h - 1] + b * d[prev][h - 1]

@@ -54,7 +54,8 @@ def _hand_path(ev, H, change, kind):
     for a, b, ka, kb in [("L1", "P1", "x", "w"), ("P1", "C1", "w", "v"), ("C1", "F1", "v", "y"),
                          ("P1", "C2", "w", "z")]:
         lk = ev.link(a, b)
-        beta, rho = lk.terms[0].estimate, lk.own_terms[0].estimate
+        # the lever runs on the bias-corrected dynamics recorded with the link (evidence/dynamics.py)
+        beta, rho = (c["corrected"] for c in lk.to_dict()["dynamics"]["coefficients"])
         d = np.zeros(H + 1)
         for h in range(1, H + 1):
             d[h] = rho * d[h - 1] + beta * out[ka][h - 1]

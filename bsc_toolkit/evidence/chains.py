@@ -5,7 +5,9 @@ Growth end to a Financial end through Internal Process and Customer, where each
 step starts at the KPI the previous step ended at. Its indirect effect is the
 product of the steps' long-run effects, each from the link's own model (the
 link test of :mod:`.linktest`); with own lags the product of the long-run
-multipliers is reported too.
+multipliers is reported too -- for steps with unit effects and own lags the
+multipliers corrected for the short-panel bias (half-panel jackknife,
+:mod:`.dynamics`), whose replications come from the same unit draws.
 
 Uncertainty: a bootstrap that respects the data -- panels resample whole units
 (cluster bootstrap, multinomial unit weights), a single series resamples moving
@@ -28,10 +30,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .data import PanelArrays
-from .design import Spec, build_sample
+from .dynamics import (
+    LinkDynamics,
+    bootstrap_weights,
+    cached_dynamics,
+    crossproducts,
+    link_sample,
+    multiplier_draws,
+    percentile_summary,
+    solve_weighted,
+    summarize_draws,
+    widen,
+)
 from .inference import norm_quantile, norm_sf
 from .results import LinkResult
-from .within import absorb
 
 if TYPE_CHECKING:
     from ..scorecard.model import Scorecard
@@ -74,102 +86,36 @@ def chain_paths(scorecard: Scorecard, links: Sequence[LinkResult]) -> list[list[
     return paths
 
 
-def bootstrap_weights(pa: PanelArrays, B: int, seed: int) -> tuple[np.ndarray, str, dict[str, Any]]:
-    """Replication weights: per unit (panels) or per period (single series, moving blocks).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> pa = PanelArrays(["a", "b", "c"], 4, {}, True)
-    >>> W, kind, info = bootstrap_weights(pa, 5, 0)
-    >>> W.shape, kind, bool((W.sum(axis=1) == 3).all())
-    ((5, 3), 'unit', True)
-    """
-    rng = np.random.default_rng(seed)
-    if pa.is_panel:
-        N = len(pa.units)
-        W = rng.multinomial(N, np.full(N, 1.0 / N), size=B).astype(float)
-        return W, "unit", {"method": "cluster bootstrap: whole units resampled with replacement "
-                                     "(multinomial unit weights)", "units": N}
-    T = pa.n_periods
-    ell = max(1, int(math.ceil(T ** (1 / 3))))
-    nb = int(math.ceil(T / ell))
-    starts = rng.integers(0, T - ell + 1, size=(B, nb))
-    idx = (starts[:, :, None] + np.arange(ell)[None, None, :]).reshape(B, -1)[:, :T]
-    W = np.zeros((B, T))
-    np.add.at(W, (np.repeat(np.arange(B), T), idx.ravel()), 1.0)
-    return W, "period", {"method": f"moving-block bootstrap of the periods, block length {ell} "
-                                   f"(ceil(n^(1/3))), blocks drawn with replacement and cut to {T} periods",
-                         "block_length": ell}
-
-
-def _spec_of(lk: LinkResult, pa: PanelArrays) -> Spec:
-    m = lk.method
-    return Spec(m.get("transform") or "none", m.get("transform_reason", ""), m.get("effects") or "none",
-                m.get("covariance") or "unadjusted", pa.is_panel)
-
-
 def bootstrap_link(lk: LinkResult, pa: PanelArrays, W: np.ndarray, kind: str,
                    controls: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Coefficients of one link's model for every replication: ``(b_hat, b_boot (B x k), info)``.
 
     ``b_hat`` is the full-sample estimate from the same normal equations (equal to the
-    link's estimate); driver lags come first, then own lags.
+    link's estimate); driver lags come first, then own lags. Panels: per-unit cross-products
+    (:func:`~.dynamics.crossproducts`), one weighted solve per replication; a single series:
+    per-period cross-products with the moving-block weights.
     """
     m = lk.method
-    spec = _spec_of(lk, pa)
-    lags = list(m.get("lags") or [])
-    own = int(m.get("own_lags") or 0)
-    ctrl = list(m.get("controls") or controls)
-    d = build_sample(pa, lk.to_kpi, [(lk.from_kpi, lags)], own, ctrl, spec)
-    info: dict[str, Any] = {}
-    Zraw = np.column_stack([d.y, d.X])
-    eff = spec.absorb_effects
-    time_eff = eff in ("time", "both")
-    exact = d.balanced and pa.is_panel
+    d, spec = link_sample(lk, pa, controls)
+    info: dict[str, Any] = {"n_lags": len(m.get("lags") or []), "own_lags": int(m.get("own_lags") or 0)}
+    Z = np.column_stack([d.y, d.X])
     if pa.is_panel:
-        if exact and time_eff:
-            # unit step (means or unit trends) is per unit, unchanged by resampling units; the
-            # time step is redone with the replication's unit weights below
-            Z = (absorb(Zraw, d.u, d.t, "unit", spec.unit_trends, balanced=True)
-                 if eff == "both" else Zraw.copy())
-        else:
-            Z = absorb(Zraw, d.u, d.t, eff, spec.unit_trends, balanced=d.balanced)
-            if time_eff:
-                info["approximation"] = ("unbalanced sample: effects partialled out once on the full "
-                                         "sample (fixed design)")
         n_u = int(d.u.max()) + 1
-        ws = W[:, np.unique(d.unit_index)]  # B x n_u (sample units in code order)
-        mm = Z.shape[1]
-        A = np.zeros((n_u, mm, mm))
-        np.add.at(A, d.u, Z[:, :, None] * Z[:, None, :])
-        S = np.einsum("bu,uij->bij", ws, A)
-        w_full = np.ones(n_u)
-        S_hat = np.einsum("u,uij->ij", w_full, A)
-        if exact and time_eff:
-            n_t = int(d.t.max()) + 1
-            Zc = np.zeros((n_u, n_t, mm))
-            Zc[d.u, d.t] = Z
-            wt = ws.sum(axis=1)
-            M = np.einsum("bu,uti->bti", ws, Zc) / np.maximum(wt, 1e-300)[:, None, None]
-            S = S - wt[:, None, None] * np.einsum("bti,btj->bij", M, M)
-            M0 = Zc.mean(axis=0)
-            S_hat = S_hat - n_u * (M0.T @ M0)
-    else:
-        Z = Zraw
-        wp = W[:, d.period_index]  # B x n rows
-        A = Z[:, :, None] * Z[:, None, :]
-        S = np.einsum("bn,nij->bij", wp, A)
-        S_hat = A.sum(axis=0)
-    XtX, Xty = S[:, 1:, 1:], S[:, 1:, 0]
+        cp = crossproducts(Z, d.u, d.t, n_u, spec.absorb_effects, spec.unit_trends)
+        if cp.approximation:
+            info["approximation"] = cp.approximation
+        b_hat = solve_weighted(cp, np.ones((1, n_u)))[0]
+        return b_hat, solve_weighted(cp, W[:, np.unique(d.unit_index)]), info
+    A = Z[:, :, None] * Z[:, None, :]
+    S = np.einsum("bn,nij->bij", W[:, d.period_index], A)
+    S_hat = A.sum(axis=0)
     b_hat = np.linalg.solve(S_hat[1:, 1:], S_hat[1:, 0])
+    XtX, Xty = S[:, 1:, 1:], S[:, 1:, 0]
     out = np.full((W.shape[0], XtX.shape[1]), np.nan)
-    # replications with a singular design (e.g. too few distinct units drawn) are dropped
+    # replications with a singular design (e.g. too few distinct periods drawn) are dropped
     cond_ok = np.linalg.cond(XtX) < 1e12
     if cond_ok.any():
         out[cond_ok] = np.linalg.solve(XtX[cond_ok], Xty[cond_ok][:, :, None])[:, :, 0]
-    info["n_lags"] = len(lags)
-    info["own_lags"] = own
     return b_hat, out, info
 
 
@@ -178,15 +124,40 @@ def _multiplier(lk: LinkResult) -> float:
     return float(m.estimate) if m is not None and m.estimate is not None else float("nan")
 
 
-def summarize_draws(draws: np.ndarray, est: float, alpha: float) -> dict[str, Any]:
-    ok = draws[np.isfinite(draws)]
-    if len(ok) < 10:
-        return {"estimate": est, "std_error": None, "ci_low": None, "ci_high": None, "p_value": None}
-    lo, hi = np.quantile(ok, [alpha / 2, 1 - alpha / 2])
-    # two-sided bootstrap p-value: how often the replications fall on the other side of zero
-    p = min(1.0, 2 * min(float(np.mean(ok <= 0)), float(np.mean(ok >= 0))))
-    return {"estimate": est, "std_error": float(np.std(ok, ddof=1)), "ci_low": float(lo),
-            "ci_high": float(hi), "p_value": max(p, 1.0 / (len(ok) + 1))}
+def _step_draws(lk: LinkResult, pa: PanelArrays, W: np.ndarray, kind: str, B: int, seed: int,
+                controls: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None, float, str | None, str]:
+    """One step's bootstrap draws: cumulative effects, long-run multipliers (None without own lags),
+    the multiplier's point estimate, an approximation note and the correction used.
+
+    Panels with unit effects and own lags: the half-panel-jackknife dynamics (the same unit draws
+    as every other step and as the link's own interval); the cumulative effect is the corrected
+    one only when the link test was corrected (``bias_correction="hpj"``), so that the indirect
+    effect is the product of the steps' reported ``long_run``.
+    """
+    dyn = cached_dynamics(lk, pa, W, B, seed, controls) if pa.is_panel else "single series"
+    if isinstance(dyn, LinkDynamics) and dyn.corrected_draws is not None and dyn.raw_draws is not None:
+        nl, no = dyn.n_lags, dyn.own_lags
+        applies = (lk.to_dict().get("dynamics") or {}).get("applies_to") or []
+        cum = (dyn.corrected_draws if "long_run" in applies else dyn.raw_draws)[:, :nl].sum(axis=1)
+        c, r = dyn.sums()
+        m_hat = c / (1 - r) if r < 1 else float("nan")
+        return cum, multiplier_draws(dyn.corrected_draws, nl, no), m_hat, dyn.approximation, "hpj"
+    _, bb, inf = bootstrap_link(lk, pa, W, kind, controls)
+    nl, no = inf["n_lags"], inf["own_lags"]
+    mult = multiplier_draws(bb, nl, no) if no else None
+    return bb[:, :nl].sum(axis=1), mult, _multiplier(lk), inf.get("approximation"), "none"
+
+
+def _multiplier_note(corrected: list[bool]) -> str:
+    if all(corrected):
+        return ("indirect_multiplier: product of the steps' long-run multipliers corrected for the "
+                "short-panel bias (half-panel jackknife); percentile interval of the whole-unit "
+                "bootstrap of the corrected estimator (jackknife-scaled, widened by t(G-1) / normal "
+                "quantiles), the same unit draws for every step")
+    if any(corrected):
+        return ("indirect_multiplier: steps with unit effects and own lags use the corrected "
+                "(half-panel jackknife) multipliers, the others the fixed-effects ones")
+    return "indirect_multiplier: product of the steps' long-run multipliers (no short-panel correction applies)"
 
 
 def chain_effects(
@@ -245,30 +216,35 @@ def chain_effects(
         if B > 0 and not iv_steps:
             prod = np.ones(B)
             prod_m = np.ones(B) if lrm_ok else None
-            info_steps = []
+            Pm, corrected, info_steps = 1.0, [], []
             for lk in path:
                 key = (lk.from_, lk.to)
                 if key not in cache:
-                    cache[key] = bootstrap_link(lk, pa, W, kind, controls)
-                b_hat, bb, inf = cache[key]
-                nl, no = inf["n_lags"], inf["own_lags"]
-                lr_b = bb[:, :nl].sum(axis=1)
-                prod = prod * lr_b
-                if prod_m is not None and no:
-                    rho = bb[:, nl:nl + no].sum(axis=1)
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        prod_m = prod_m * np.where(rho < 1, lr_b / (1 - rho), np.nan)
-                info_steps.append(inf.get("approximation"))
+                    cache[key] = _step_draws(lk, pa, W, kind, B, seed, controls)
+                cum, mult, m_hat, approx, how = cache[key]
+                prod = prod * cum
+                if prod_m is not None and mult is not None:
+                    with np.errstate(invalid="ignore"):
+                        prod_m = prod_m * mult
+                    Pm *= m_hat
+                corrected.append(how == "hpj")
+                info_steps.append(approx)
+            if all(corrected):  # jackknife-scaled draws: intervals with t(G-1) quantiles (dynamics.widen)
+                prod = widen(prod, P, alpha, pa.n_units)
+                prod_m = widen(prod_m, Pm, alpha, pa.n_units) if prod_m is not None else None
             res["indirect_effect"] = summarize_draws(prod, P, alpha)
             res["indirect_effect"]["sobel_std_error"] = sobel
             if prod_m is not None:
-                Pm = float(np.prod([_multiplier(lk) for lk in path]))
-                res["indirect_multiplier"] = summarize_draws(prod_m, Pm, alpha)
+                res["indirect_multiplier"], note = percentile_summary(prod_m, Pm, alpha)
+                if note:
+                    res["indirect_multiplier"]["note"] = note
             n_valid = int(np.isfinite(prod).sum())
             res["bootstrap"] = {**binfo, "replications": B, "valid": n_valid, "seed": int(seed),
                                 "ci": f"percentile, {100 * (1 - alpha):g}%",
                                 "vectorised": "weighted normal equations for all replications at once "
                                               "(numpy einsum + batched solve), same draws for every step"}
+            if prod_m is not None:
+                res["bootstrap"]["multiplier"] = _multiplier_note(corrected)
             approx = [a for a in info_steps if a]
             if approx:
                 res["bootstrap"]["approximation"] = approx[0]

@@ -13,12 +13,16 @@ deviations start at zero, the same recursion holds for links estimated in
 levels and in first differences (the differenced equation sums to the level
 equation), so the paths are in KPI units for every transform.
 
-Uncertainty: coefficients are drawn from their estimated sampling distribution
-(multivariate normal with the model's covariance -- clustered or HAC as in the
-link test), each link independently; the result gives the median path and a
-90% band per KPI and period. The coefficients and covariances are re-estimated
-from the KPI history with each link's recorded design (lags, transform, own
-lags, controls) and checked against the evidence.
+Coefficients: in panels with unit effects and own lags, the fixed-effects coefficients
+are biased in short panels (Nickell), and so would the paths be; they are corrected by
+the half-panel jackknife (:mod:`.dynamics`). Uncertainty: for those links the draws are
+the replications of a whole-unit bootstrap of the corrected estimator, the same unit
+draws for every link (so the bands carry the correction's own variance and the
+dependence between links); other links (a single series, no unit effects, ``iv-fd``)
+are drawn from a multivariate normal with the model's covariance (clustered or HAC as in
+the link test). The result gives the median path and a 90% band per KPI and period. The
+coefficients are re-estimated from the KPI history with each link's recorded design
+(lags, transform, own lags, controls) and checked against the evidence.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from .. import _limits
 from ..errors import DataError
 from .data import PanelArrays
 from .design import Spec, build_sample
+from .dynamics import LinkDynamics, bootstrap_weights, link_dynamics, widen
 from .estimators import fit
 from .results import Evidence, LinkResult, load_evidence
 
@@ -212,7 +217,11 @@ def _refit(lk: LinkResult, pa: PanelArrays) -> tuple[np.ndarray, np.ndarray, int
         d = build_sample(pa, lk.to_kpi, [(lk.from_kpi, lags)], own, list(m.get("controls") or []), spec)
         f, _ = fit(d, spec, "auto")
         b, V = f.params[:k], f.cov[:k, :k]
-    ref = np.array([t.estimate for t in lk.terms] + [t.estimate for t in lk.own_terms], dtype=float)
+    dyn_rec = lk.to_dict().get("dynamics") or {}
+    if len(dyn_rec.get("coefficients") or []) >= k:  # the fixed-effects ones, also when the test was corrected
+        ref = np.array([c["raw"] for c in dyn_rec["coefficients"]][:k], dtype=float)
+    else:
+        ref = np.array([t.estimate for t in lk.terms] + [t.estimate for t in lk.own_terms], dtype=float)
     if len(ref) and not np.allclose(b, ref, rtol=1e-6, atol=1e-9 * max(1.0, float(np.abs(ref).max()))):
         raise DataError(f"link {lk.from_} -> {lk.to}: re-estimating on this KPI history gives "
                         f"{np.round(b, 6).tolist()}, the evidence has {np.round(ref, 6).tolist()}; "
@@ -308,19 +317,21 @@ def simulate_lever(
         raise DataError(f"{D:,} draws x {K} KPIs x {H + 1} periods is more than the {_limits.MAX_LEVER_VALUES:,} "
                         "values a lever simulation keeps; use fewer draws or a shorter horizon")
     rng = np.random.default_rng(seed)
-    inc, owns, notes = _coefficients(used, pa, order, rng, D)
+    inc, owns, notes = _coefficients(used, pa, order, rng, D, seed)
     dev = _propagate(order, pos, inc, owns, change, kind, D, H)
+    if any("whole-unit bootstrap" in n for n in notes):  # t(G-1) quantiles, as the link tests
+        dev[1:] = widen(dev[1:], dev[0][None], 1 - band, pa.n_units)
     lo_q, hi_q = (1 - band) / 2, 1 - (1 - band) / 2
     paths = {}
     for k in order:
         x = dev[1:, pos[k], :]
-        paths[k] = {"median": np.median(x, axis=0), "low": np.quantile(x, lo_q, axis=0),
-                    "high": np.quantile(x, hi_q, axis=0), "point": dev[0, pos[k], :]}
+        # draws from singular bootstrap replications (too few distinct units) are NaN: left out
+        paths[k] = {"median": np.nanmedian(x, axis=0), "low": np.nanquantile(x, lo_q, axis=0),
+                    "high": np.nanquantile(x, hi_q, axis=0), "point": dev[0, pos[k], :]}
     persp = {k.id: sc.perspective_of(k.id).value for k in sc.kpis}
     if any(lk.verdict != "supported" for lk in ev.links if lk.from_kpi == lever) and len(order) == 1:
         notes.append("no supported link leaves the lever; its tested links are listed as not propagated")
-    notes.append("coefficients drawn independently per link from a multivariate normal with the model's "
-                 "covariance; paths are deviations from the no-change path in KPI units")
+    notes.append("paths are deviations from the no-change path in KPI units")
     baseline = {}
     for k in order:
         try:
@@ -374,24 +385,32 @@ Incoming = dict[str, list[tuple[int, list[int], np.ndarray]]]
 
 
 def _coefficients(used: list[LinkResult], pa: PanelArrays, order: list[str], rng: np.random.Generator,
-                  D: int) -> tuple[Incoming, dict[str, np.ndarray], list[str]]:
-    """Per outcome KPI: driver coefficients (point estimate in row 0, then D draws) and own lags."""
+                  D: int, seed: int = 0) -> tuple[Incoming, dict[str, np.ndarray], list[str]]:
+    """Per outcome KPI: driver coefficients (point estimate in row 0, then D draws) and own lags.
+
+    Panel links with unit effects and own lags: the half-panel-jackknife coefficients and D
+    replications of a whole-unit bootstrap of that estimator, the same unit draws for every
+    link. Other links: D draws from a multivariate normal with the model's covariance.
+    """
     pos = {k: i for i, k in enumerate(order)}
     inc: Incoming = {k: [] for k in order}
     own_draws: dict[str, list[np.ndarray]] = {k: [] for k in order}
     notes: list[str] = []
+    W = bootstrap_weights(pa, D, seed)[0] if pa.is_panel else None
+    n_boot = 0
     for lk in used:
         b, V, nl, no = _refit(lk, pa)
-        V = (V + V.T) / 2
-        try:
-            dr = rng.multivariate_normal(b, V, size=D, method="eigh")
-        except (np.linalg.LinAlgError, ValueError):
-            dr = b[None, :] + rng.standard_normal((D, len(b))) * np.sqrt(np.clip(np.diag(V), 0, None))
-        c = np.vstack([b[None, :], dr])  # (D+1) x k: row 0 the point estimates
+        dyn = link_dynamics(lk, pa, W) if W is not None else "single series"
+        if isinstance(dyn, LinkDynamics) and dyn.corrected_draws is not None:
+            n_coef = nl + no
+            c = np.vstack([dyn.corrected[None, :n_coef], dyn.corrected_draws[:, :n_coef]])
+            n_boot += 1
+        else:
+            c = _normal_draws(b, V, rng, D)
         inc[lk.to_kpi].append((pos[lk.from_kpi], list(lk.lags), c[:, :nl]))
         if no:
             own_draws[lk.to_kpi].append(c[:, nl:nl + no])
-    owns = {}
+    owns: dict[str, np.ndarray] = {}
     for k, lst in own_draws.items():
         if len(lst) > 1:
             notes.append(f"{k}: own-lag coefficients averaged over its {len(lst)} supported incoming links")
@@ -401,7 +420,26 @@ def _coefficients(used: list[LinkResult], pa: PanelArrays, order: list[str], rng
             for a in lst:
                 acc[:, : a.shape[1]] += a
             owns[k] = acc / len(lst)
+    if n_boot:
+        notes.append(f"{n_boot} of {len(used)} link(s) (panel, unit effects, own lags): coefficients "
+                     f"corrected for the short-panel bias (half-panel jackknife), drawn from {D} "
+                     f"replications of a whole-unit bootstrap of the corrected estimator (the same "
+                     f"unit draws for every link; jackknife-scaled, band widened by t(G-1) / normal "
+                     f"quantiles)")
+    if n_boot < len(used):
+        notes.append(f"{len(used) - n_boot} of {len(used)} link(s): coefficients drawn independently "
+                     f"per link from a multivariate normal with the model's covariance")
     return inc, owns, notes
+
+
+def _normal_draws(b: np.ndarray, V: np.ndarray, rng: np.random.Generator, D: int) -> np.ndarray:
+    """(D+1) x k: the point estimates in row 0, then D multivariate normal draws."""
+    V = (V + V.T) / 2
+    try:
+        dr = rng.multivariate_normal(b, V, size=D, method="eigh")
+    except (np.linalg.LinAlgError, ValueError):
+        dr = b[None, :] + rng.standard_normal((D, len(b))) * np.sqrt(np.clip(np.diag(V), 0, None))
+    return np.vstack([b[None, :], dr])
 
 
 def _propagate(order: list[str], pos: dict[str, int], inc: Incoming, owns: dict[str, np.ndarray],

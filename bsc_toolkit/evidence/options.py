@@ -19,8 +19,8 @@ from .. import _limits
 from ..errors import OptionError
 
 __all__ = [
-    "COVS", "EFFECTS", "ENGINES", "ESTIMATORS", "TRANSFORMS", "Options", "choice", "whole",
-    "check_fit",
+    "BIAS_CORRECTIONS", "COVS", "EFFECTS", "ENGINES", "ESTIMATORS", "TRANSFORMS", "Options", "choice",
+    "whole", "check_fit",
 ]
 
 Effects = Literal["none", "unit", "time", "both"]
@@ -39,6 +39,9 @@ TRANSFORMS: tuple[str, ...] = ("none", "detrend", "diff")
 ENGINES: tuple[str, ...] = ("auto", "fast", "linearmodels")
 #: the link tests' estimator
 ESTIMATORS: tuple[str, ...] = ("ols", "iv-fd")
+#: short-panel bias correction of the link tests (long-run multipliers, chains and levers are always
+#: corrected where it applies; see evidence/dynamics.py)
+BIAS_CORRECTIONS: tuple[str, ...] = ("none", "hpj")
 
 
 def choice(value: Any, name: str, options: Sequence[str], *, auto: bool = False) -> str:
@@ -111,7 +114,7 @@ class Options:
     >>> o.replace(ownlags=1)
     Traceback (most recent call last):
     ...
-    bsc_toolkit.errors.OptionError: unknown option(s): ownlags (known: alpha, bootstrap, ...)
+    bsc_toolkit.errors.OptionError: unknown option(s): ownlags (known: alpha, bias_correction, ...)
     """
 
     effects: str = "auto"
@@ -130,6 +133,7 @@ class Options:
     seed: int = 0
     robustness: bool = True
     seasonal: bool = False
+    bias_correction: str = "none"
 
     def __post_init__(self) -> None:
         choice(self.effects, "effects", EFFECTS, auto=True)
@@ -137,6 +141,7 @@ class Options:
         choice(self.transform, "transform", TRANSFORMS, auto=True)
         choice(self.engine, "engine", ENGINES)
         choice(self.estimator, "estimator", ESTIMATORS)
+        choice(self.bias_correction, "bias_correction", BIAS_CORRECTIONS)
         whole(self.own_lags, "own_lags", 0, _limits.MAX_LAGS)
         whole(self.max_lag, "max_lag", 0, _limits.MAX_LAGS)
         whole(self.bootstrap, "bootstrap", 0, _limits.MAX_BOOTSTRAP)

@@ -33,6 +33,7 @@ LINK_FIELDS = frozenset({
     "long_run", "long_run_multiplier", "standardized_effect", "p_value", "joint_p_value", "q_value",
     "n_obs", "n_dropped", "n_units", "n_periods", "method", "caveats", "robustness", "flags",
     "long_run_multiplier_corrected", "data_notes",
+    "dynamics",  # bias-corrected dynamics (evidence/dynamics.py)
 })
 
 

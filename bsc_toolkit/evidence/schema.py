@@ -134,6 +134,26 @@ class _Checker:
                 self.text(c, f"{w}.caveats[{j}]")
         if "robustness" in lk and lk["robustness"] is not None:
             self.obj(lk["robustness"], f"{w}.robustness")
+        if "dynamics" in lk and lk["dynamics"] is not None:
+            self.dynamics(lk["dynamics"], f"{w}.dynamics")
+
+    def dynamics(self, d: Any, w: str) -> None:
+        """The parts of a link's ``dynamics`` record that chains and levers read."""
+        self.obj(d, w)
+        if "coefficients" in d:
+            self.lst(d["coefficients"], f"{w}.coefficients")
+            for j, c in enumerate(d["coefficients"]):
+                self.obj(c, f"{w}.coefficients[{j}]")
+                for key in ("raw", "corrected"):
+                    if key not in c:
+                        raise DataError(f"{w}.coefficients[{j}] lacks the key '{key}'", file=self.name)
+                    self.num(c[key], f"{w}.coefficients[{j}].{key}")
+        if "applies_to" in d:
+            self.lst(d["applies_to"], f"{w}.applies_to")
+            for j, a in enumerate(d["applies_to"]):
+                self.text(a, f"{w}.applies_to[{j}]")
+        if "long_run_multiplier" in d:
+            self.estimate(d["long_run_multiplier"], f"{w}.long_run_multiplier")
 
 
 def check_evidence(data: Any, name: str = "<evidence>") -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import DataError, OptionError
 from .batch import LinkRequest, test_links
 from .data import PanelArrays
+from .dynamics import correct_links
 from .options import Options
 from .results import FORMAT, Evidence, LinkResult
 from .verdicts import FDR_NOTE, apply_fdr
@@ -121,6 +122,7 @@ def validate(
     estimator: str = "ols",
     robustness: bool = True,
     seasonal: bool = False,
+    bias_correction: str = "none",
 ) -> Evidence:
     """Test every cause-and-effect link of a scorecard on KPI history.
 
@@ -183,6 +185,14 @@ def validate(
         ``insufficient_data`` when the instrument is weak (first-stage F < 10). Panels
         only, effects ``unit`` or ``both``. Driver models and discovery stay OLS; chains
         through iv-fd links use Sobel intervals (no bootstrap).
+    bias_correction : {"none", "hpj"}
+        The link TESTS' short-panel correction. ``none`` (default): the fixed-effects estimates.
+        ``hpj``: the terms, the cumulative effect and its p-value come from the half-panel
+        jackknife (Dhaene and Jochmans 2015) with whole-unit bootstrap standard errors
+        (``bootstrap`` replications). Either way, in panels with unit effects and own lags the
+        long-run multiplier, the chains' multipliers and the lever paths use the corrected
+        dynamics, and each link's ``dynamics`` record gives raw and corrected numbers; see
+        :mod:`bsc_toolkit.evidence.dynamics`.
 
     robustness : bool
         Re-test every link over a documented grid of defensible specifications (transform,
@@ -215,7 +225,7 @@ def validate(
     opts = Options(effects=effects, cov=cov, own_lags=own_lags, controls=tuple(controls or ()),
                    max_lag=max_lag, transform=transform, alpha=alpha, engine=engine, estimator=estimator,
                    drivers=drivers, chains=chains, discovery=discovery, bootstrap=bootstrap, seed=seed,
-                   robustness=robustness, seasonal=seasonal)
+                   robustness=robustness, seasonal=seasonal, bias_correction=bias_correction)
     with single_threaded_blas():
         return _validate(scorecard, history, opts, progress)
 
@@ -242,6 +252,7 @@ def _validate(scorecard: Any, history: Any, opts: Options, progress: bool) -> Ev
     requests = [LinkRequest(tk, fk, lags=lk.lags, max_lag=lk.max_lag, from_=lk.source, to=lk.target,
                             expected_sign=lk.sign) for lk, fk, tk in plan]
     results = test_links(pa, requests, opts)
+    results = correct_links(pa, results, opts)  # bias-corrected dynamics (issue 17)
     results, n_tests = apply_fdr(results, opts.alpha)
     if opts.robustness and results:
         from .robustness import robustness
