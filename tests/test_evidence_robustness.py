@@ -210,3 +210,30 @@ def test_cli_no_robustness_and_seasonal_flags(tmp_path, capsys):
                "--period", "period", "--seasonal"])
     captured = capsys.readouterr()
     assert rc == 1 and "`seasonal` needs monthly, quarterly or weekly periods" in captured.err
+
+
+def test_threads_do_not_change_the_results():
+    """jobs=2 runs the robustness grid beside drivers, chains and discovery: the same evidence."""
+    from _evidence_extras_helpers import chain_card, chain_sim
+
+    sim = chain_sim(n_units=15, n_periods=20, seed=4)
+    one = validate(chain_card(), sim.history, jobs=1, bootstrap=99).to_dict()
+    two = validate(chain_card(), sim.history, jobs=2, bootstrap=99).to_dict()
+    _close(one, two)  # equal up to rounding (cached cross-products are summed in another order)
+    assert "jobs" not in one["settings"]
+    assert all("robustness" in lk for lk in one["links"])
+
+
+def _close(a, b, where="evidence"):
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and set(a) == set(b), where
+        for k in a:
+            _close(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _close(x, y, f"{where}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert b == pytest.approx(a, rel=1e-9, abs=1e-12), where
+    else:
+        assert a == b, where

@@ -180,3 +180,13 @@ def test_numpy_two_stage_least_squares_equals_linearmodels(cov: str) -> None:
                 assert (b.df_resid, b.df_inference) == (a.df_resid, a.df_inference)
                 for k in ("f_stat", "p_value", "partial_r2"):
                     assert_allclose(b.first_stage[k], a.first_stage[k], rtol=1e-9, atol=1e-14)
+
+
+def test_ar_filter_equals_scipy_lfilter():
+    from scipy.signal import lfilter
+
+    from bsc_toolkit.evidence.stationarity import _ar_filter
+
+    V = np.random.default_rng(0).normal(size=(3, 4, 50))
+    for rho in (np.array([0.5]), np.array([0.6, -0.2])):
+        assert_allclose(_ar_filter(V, rho), lfilter([1.0], np.r_[1.0, -rho], V, axis=-1), rtol=1e-12, atol=1e-12)

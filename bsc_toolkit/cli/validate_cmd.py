@@ -115,6 +115,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-robustness", action="store_true",
                    help="skip re-testing each link over the grid of defensible specifications "
                         "(transform, own lags, driver lags, effects; labels robust/fragile)")
+    p.add_argument("--jobs", type=int_between(0, 8), default=0, metavar="N",
+                   help="threads for independent parts of the run (the robustness grid beside drivers, "
+                        "chains and discovery); 0 (default): one per core, at most 2; results are the same")
     p.add_argument("--seasonal", action="store_true",
                    help="month/quarter/week-of-year effects as controls (monthly, quarterly or weekly "
                         "data; time effects absorb them already)")
@@ -142,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         alpha=args.alpha, progress=sys.stderr.isatty() and not args.quiet, drivers=not args.no_drivers,
         chains=not args.no_chains, discovery=not args.no_discovery, bootstrap=args.bootstrap, seed=args.seed,
         estimator=args.estimator, robustness=not args.no_robustness, seasonal=args.seasonal,
-        bias_correction=args.bias_correction,
+        bias_correction=args.bias_correction, jobs=args.jobs,
     )
     if args.json:
         write_json(ev.to_dict(), args.json)

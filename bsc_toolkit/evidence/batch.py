@@ -124,23 +124,28 @@ def block_for(pa: PanelArrays, spec: Spec, start: int, columns: Sequence[tuple[s
         Z[:, :old_m] = blk.Z
     for j, (c, lag) in enumerate(ok):
         Z[:, old_m + j] = pa.lagged(c, lag, spec.diff)[:, start:].ravel()
-    raw_max = np.abs(Z[:, old_m:]).max(axis=0) if Z.size else np.zeros(len(ok))
+    new_part = Z[:, old_m:]
+    raw_max = (np.maximum(new_part.max(axis=0), -new_part.min(axis=0)) if Z.size and ok
+               else np.zeros(len(ok)))  # no |Z| temporary: blocks are large
     u = np.repeat(np.arange(N, dtype=np.int64), Tp)
     t = np.tile(np.arange(Tp, dtype=np.int64), N)
     if ok:
-        Z[:, old_m:] = absorb(Z[:, old_m:], u, t, spec.absorb_effects, spec.unit_trends, balanced=True)
+        if old_m:
+            Z[:, old_m:] = absorb(new_part, u, t, spec.absorb_effects, spec.unit_trends, balanced=True)
+        else:  # the whole block is new: absorb it in place
+            absorb(Z, u, t, spec.absorb_effects, spec.unit_trends, balanced=True, copy=False)
     cols = (blk.columns if blk is not None else []) + ok
     new = Block(spec, start, cols, {c: i for i, c in enumerate(cols)}, Z, u, N, Tp, Z.sum(axis=0),
                 np.r_[blk.raw_max, raw_max] if blk is not None else raw_max)
     cache.pop(key, None)
-    _make_room(cache, new.Z.nbytes)
+    _make_room(cache, new.Z.nbytes, int(pa.blocks.get("block_bytes", BLOCK_BYTES)))
     cache[key] = new
     return new
 
 
-def _make_room(cache: OrderedDict[Any, Block], need: int) -> None:
+def _make_room(cache: OrderedDict[Any, Block], need: int, budget: int) -> None:
     """Drop least recently used blocks until ``need`` more bytes fit the budget (and the count)."""
-    while cache and (len(cache) >= MAX_BLOCKS or sum(b.nbytes for b in cache.values()) + need > BLOCK_BYTES):
+    while cache and (len(cache) >= MAX_BLOCKS or sum(b.nbytes for b in cache.values()) + need > budget):
         cache.popitem(last=False)
 
 

@@ -94,6 +94,25 @@ def series_classes(pa: PanelArrays, cols: Sequence[str], effects: str, *, diff: 
     return classes
 
 
+def unit_root_left(pa: PanelArrays, cols: Sequence[str], effects: str, *, diff: bool = False) -> list[str]:
+    """The columns in which ADF does not reject a unit root (p > 0.10 with and without a trend), in
+    levels or, with ``diff``, in first differences (cached; ADF only, no KPSS or trend test)."""
+    from .stationarity import adf_pvalues
+
+    time_dm = effects in ("time", "both")
+    cache: dict[Any, Any] = pa.blocks.setdefault("adf", {})
+    out = []
+    for c in cols:
+        key = (time_dm, c, diff)
+        if key not in cache:
+            a = pa.lagged(c, 0, True) if diff else pa.col(c)
+            cache[key] = adf_pvalues(a if pa.is_panel else a[0], panel=pa.is_panel, time_demean=time_dm)
+        p = cache[key]
+        if p is not None and min(p) > 0.10:
+            out.append(c)
+    return out
+
+
 def decide_auto(pa: PanelArrays, cols: Sequence[str], effects: str) -> tuple[str, str]:
     from .stationarity import decide
 
@@ -136,11 +155,13 @@ class Sample:
 
     @property
     def n_units(self) -> int:
-        return int(len(np.unique(self.u))) if self.n else 0
+        """Units in the sample (codes ``u`` are 0..n_units-1)."""
+        return int(self.u.max()) + 1 if self.n else 0
 
     @property
     def n_periods(self) -> int:
-        return int(len(np.unique(self.t))) if self.n else 0
+        """Distinct periods in the sample."""
+        return int(np.count_nonzero(np.bincount(self.t))) if self.n else 0
 
     def structural_first(self) -> list[int]:
         """Column order with ``const``/``trend`` first (so that a duplicating term is named)."""
@@ -173,7 +194,8 @@ def select_sample(
         names.append("const")
     # re-code units to 0..n-1 in the sample; periods keep their spacing on the grid (0 = first
     # period in the sample), so that unit trends stay linear in time when a whole period is missing
-    u_codes = np.unique(uu, return_inverse=True)[1]
+    # np.nonzero lists rows unit by unit: codes from the runs of equal units (no sort needed)
+    u_codes = (np.cumsum(np.r_[True, uu[1:] != uu[:-1]]) - 1) if len(uu) else uu
     t_codes = tt - tt.min() if len(tt) else tt
     rows = ok.any(axis=1)
     balanced = bool(ok[rows].all(axis=0).sum() == ok[rows].any(axis=0).sum()) if rows.any() else True

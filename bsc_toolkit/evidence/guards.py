@@ -40,7 +40,10 @@ def lag_text(lags: Sequence[int]) -> str:
 
 
 def no_values(pa: PanelArrays, col: str, role: str) -> str | None:
-    if not np.isfinite(pa.col(col)).any():
+    seen: dict[str, bool] = pa.blocks.setdefault("has_values", {})
+    if col not in seen:
+        seen[col] = bool(np.isfinite(pa.col(col)).any())
+    if not seen[col]:
         return f"{role} '{col}' has no values in the data"
     return None
 

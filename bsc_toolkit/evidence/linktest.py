@@ -35,7 +35,7 @@ import numpy as np
 from ..errors import DataError
 from . import guards
 from .data import PanelArrays
-from .design import Sample, Spec, absorbed, all_untested, build_sample, make_spec, series_classes
+from .design import Sample, Spec, absorbed, all_untested, build_sample, make_spec, unit_root_left
 from .estimators import Fit, fit
 from .inference import link_estimates
 from .ivfd import BIC_CAVEAT, estimate_iv_fd
@@ -261,8 +261,7 @@ def _forced_unit_root(pa: PanelArrays, y_col: str, x_col: str, opts: Options, sp
     """A transform chosen by hand that leaves a unit root in the model (auto would difference)."""
     if opts.transform == "auto" or spec.transform == "diff":
         return None
-    classes = series_classes(pa, (y_col, x_col), opts.effects)
-    roots = [c for c, k in classes.items() if k.adf_unit_root]
+    roots = unit_root_left(pa, (y_col, x_col), opts.effects)
     if not roots:
         return None
     return (f"unit root not ruled out: ADF does not reject a unit root in {', '.join(repr(c) for c in roots)} "
@@ -275,8 +274,7 @@ def _root_after_diff(pa: PanelArrays, y_col: str, x_col: str, opts: Options, spe
     """A unit root (or explosive root) that first differences did not remove (ADF p > 0.10)."""
     if spec.transform != "diff":
         return None
-    classes = series_classes(pa, (y_col, x_col), opts.effects, diff=True)
-    roots = [c for c, k in classes.items() if k.adf_unit_root]
+    roots = unit_root_left(pa, (y_col, x_col), opts.effects, diff=True)
     if not roots:
         return None
     return (f"unstable dynamics: a unit root remains in the first differences of "

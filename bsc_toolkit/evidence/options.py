@@ -133,6 +133,8 @@ class Options:
     seed: int = 0
     robustness: bool = True
     seasonal: bool = False
+    #: threads for independent parts of a run (0: one per core, at most 2); results do not depend on it
+    jobs: int = 0
     bias_correction: str = "none"
 
     def __post_init__(self) -> None:
@@ -145,6 +147,7 @@ class Options:
         whole(self.own_lags, "own_lags", 0, _limits.MAX_LAGS)
         whole(self.max_lag, "max_lag", 0, _limits.MAX_LAGS)
         whole(self.bootstrap, "bootstrap", 0, _limits.MAX_BOOTSTRAP)
+        whole(self.jobs, "jobs", 0, 8)
         whole(self.seed, "seed")
         object.__setattr__(self, "alpha", _alpha(self.alpha))
         ctrl = self.controls
@@ -171,8 +174,10 @@ class Options:
         return dataclasses.replace(self, effects=eff, cov=cov)
 
     def to_dict(self) -> dict[str, Any]:
+        """The settings that shape the results (``jobs`` only changes how fast they come)."""
         d = dataclasses.asdict(self)
         d["controls"] = list(self.controls)
+        d.pop("jobs")
         return d
 
 

@@ -254,6 +254,30 @@ def _choi(pvals: np.ndarray) -> float:
     return float(ndtr(z))
 
 
+def adf_pvalues(a: np.ndarray, *, panel: bool, time_demean: bool) -> tuple[float, float] | None:
+    """ADF p-values without and with a trend -- the same tests :func:`classify_panel` (Choi-combined
+    per-unit tests, one lag) or :func:`classify_series` (AIC lags) run -- or None when too short.
+
+    Enough to tell whether a unit root is left in a model (``min > 0.10``), without the KPSS
+    and trend tests of a full classification.
+    """
+    a = np.asarray(a, dtype=float)
+    if not panel:
+        s = _longest_run(a.ravel())
+        if len(s) < MIN_PERIODS_TESTS or np.nanstd(s) == 0:
+            return None
+        return _adf_p(s, "c", False), _adf_p(s, "ct", False)
+    if time_demean and a.shape[0] > 1:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            a = a - np.nanmean(a, axis=0, keepdims=True)
+    idx = np.unique(np.linspace(0, a.shape[0] - 1, min(MAX_UNITS_TESTED, a.shape[0])).round().astype(int))
+    series = [s for s in (_longest_run(a[i]) for i in idx) if len(s) >= MIN_PERIODS_TESTS and np.std(s) > 0]
+    if len(series) < 2:
+        return None
+    return _choi(_by_length(series, adf_fixed_lag, "c")), _choi(_by_length(series, adf_fixed_lag, "ct"))
+
+
 def classify_panel(a: np.ndarray, *, time_demean: bool) -> SeriesClass:
     """Class a panel column (array units x periods) from per-unit tests.
 
@@ -573,7 +597,7 @@ def unit_trend_bootstrap(a: np.ndarray, *, time_demeaned: bool = False, reps: in
     # `reps`; Besag and Clifford 1991); trend-free columns mostly stop after the first batch
     allowed = math.floor(TREND_LEVEL * (reps + 1)) - 1
     n_done = n_exceed = 0
-    for size in (min(99, reps), reps - min(99, reps)):
+    for size in (min(19, reps), min(80, reps - 19), reps - min(99, reps)):
         if size <= 0 or n_exceed > allowed:
             break
         f_boot = _null_trend_stats(E, rho, N, T, burn, size, order, time_demeaned, rng)
@@ -585,18 +609,27 @@ def unit_trend_bootstrap(a: np.ndarray, *, time_demeaned: bool = False, reps: in
                      tuple(float(r) for r in rho), N, T, n_done)
 
 
+def _ar_filter(V: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """``x[t] = v[t] + sum_j rho_j x[t-j]`` along the last axis, from zeros
+    (``scipy.signal.lfilter([1], [1, -rho...], V)``, without importing scipy.signal)."""
+    X = np.array(V, dtype=float, copy=True)
+    p = len(rho)
+    for t in range(1, X.shape[-1]):
+        for j in range(min(p, t)):
+            X[..., t] += rho[j] * X[..., t - 1 - j]
+    return X
+
+
 def _null_trend_stats(E: np.ndarray, rho: np.ndarray, N: int, T: int, burn: int, reps: int, order: int,
                       time_demeaned: bool, rng: np.random.Generator) -> np.ndarray:
     """The trend statistic of ``reps`` trend-free panels simulated from AR(rho) with resampled
     residuals: common part (period means of E, periods drawn) + each unit's own deviations."""
-    from scipy.signal import lfilter
-
     common = E.mean(axis=0)
     idio = E - common
     n_e, S = E.shape[1], T + burn
     V = (common[rng.integers(0, n_e, size=(reps, 1, S))]
          + idio[np.arange(N)[None, :, None], rng.integers(0, n_e, size=(reps, N, S))])
-    V = lfilter([1.0], np.r_[1.0, -rho], V, axis=-1)[:, :, burn:]  # the AR recursion from zero
+    V = _ar_filter(V, rho)[:, :, burn:]  # the AR recursion from zero
     if time_demeaned:
         V = V - V.mean(axis=1, keepdims=True)
     step = max(1, 2_000_000 // (N * T))

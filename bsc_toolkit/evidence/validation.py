@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import DataError, OptionError
@@ -123,6 +123,7 @@ def validate(
     robustness: bool = True,
     seasonal: bool = False,
     bias_correction: str = "none",
+    jobs: int = 0,
 ) -> Evidence:
     """Test every cause-and-effect link of a scorecard on KPI history.
 
@@ -202,6 +203,10 @@ def validate(
     seasonal : bool
         Period-of-year effects (monthly, weekly or quarterly data) as controls, for seasonal
         KPIs; with time effects in the model they are absorbed already.
+    jobs : int
+        Threads for the independent parts of a run (the robustness grid beside the driver
+        models, chains and discovery); 0 (default): one per core, at most 2. The results do not
+        depend on it.
 
     Returns
     -------
@@ -225,7 +230,7 @@ def validate(
     opts = Options(effects=effects, cov=cov, own_lags=own_lags, controls=tuple(controls or ()),
                    max_lag=max_lag, transform=transform, alpha=alpha, engine=engine, estimator=estimator,
                    drivers=drivers, chains=chains, discovery=discovery, bootstrap=bootstrap, seed=seed,
-                   robustness=robustness, seasonal=seasonal, bias_correction=bias_correction)
+                   robustness=robustness, seasonal=seasonal, bias_correction=bias_correction, jobs=jobs)
     with single_threaded_blas():
         return _validate(scorecard, history, opts, progress)
 
@@ -252,24 +257,67 @@ def _validate(scorecard: Any, history: Any, opts: Options, progress: bool) -> Ev
     requests = [LinkRequest(tk, fk, lags=lk.lags, max_lag=lk.max_lag, from_=lk.source, to=lk.target,
                             expected_sign=lk.sign) for lk, fk, tk in plan]
     results = test_links(pa, requests, opts)
+    rob = None
+    if opts.bias_correction == "none":  # the corrected dynamics do not change the verdicts
+        results, n_tests = apply_fdr(results, opts.alpha)
+        rob = _start_robustness(pa, results, requests, opts, bar)
     results = correct_links(pa, results, opts)  # bias-corrected dynamics (issue 17)
-    results, n_tests = apply_fdr(results, opts.alpha)
-    if opts.robustness and results:
-        from .robustness import robustness
-
-        bar.stage("robustness (specification grid)")
-        records = robustness(pa, results, requests, opts)
-        results = [r._replace(robustness=rec) for r, rec in zip(results, records, strict=True)]
+    if opts.bias_correction != "none":  # they do: robustness waits for the corrected verdicts
+        results, n_tests = apply_fdr(results, opts.alpha)
+        rob = _start_robustness(pa, results, requests, opts, bar)
     sections, warnings = _sections(scorecard, pa, results, opts, bar)
     warnings = notes + warnings
-    bar.close()
     results = sections.pop("links")
+    if rob is not None:
+        records = rob()
+        results = [r._replace(robustness=rec) for r, rec in zip(results, records, strict=True)]
+    bar.close()
     n_ins = sum(r.verdict == "insufficient_data" for r in results)
     if n_ins:
         warnings.append(f"{n_ins} of {len(results)} links have no verdict (insufficient data)")
     if not results:
         warnings.append("the scorecard has no links to test")
     return _evidence(scorecard, history, pa, opts, results, n_tests, sections, warnings)
+
+
+def _start_robustness(pa: PanelArrays, results: list[LinkResult], requests: list[LinkRequest],
+                      opts: Options, bar: _Progress) -> Callable[[], list[dict[str, Any]]] | None:
+    """Start the robustness grid; returns a function that gives its records when they are done.
+
+    With ``jobs`` > 1 (default: one per core, at most two) it runs in a second thread on its own
+    copy of the arrays (sharing only the ADF/KPSS classes), while the driver models, chains and
+    discovery run here: the heavy work is numpy, which releases the interpreter lock. The memory
+    budget of the within-transformed blocks is split between the two.
+    """
+    if not (opts.robustness and results):
+        return None
+    from .robustness import robustness
+
+    bar.stage("robustness (specification grid)")
+    jobs = opts.jobs or min(2, os.cpu_count() or 1)
+    if jobs < 2 or not (opts.drivers or opts.chains or opts.discovery):
+        records = robustness(pa, results, requests, opts)
+        return lambda: records
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .batch import BLOCK_BYTES
+
+    twin = PanelArrays(pa.units, pa.n_periods, dict(pa.columns), pa.is_panel, pa.source, pa.period_labels,
+                       class_cache=pa.class_cache)
+    for p in (pa, twin):
+        p.blocks["block_bytes"] = BLOCK_BYTES // 2
+    pool = ThreadPoolExecutor(max_workers=1)
+    # the BLAS limit of validate() holds for the whole process while it waits for this thread
+    future = pool.submit(robustness, twin, results, requests, opts)
+
+    def done() -> list[dict[str, Any]]:
+        try:
+            return future.result()
+        finally:
+            pool.shutdown()
+            pa.blocks.pop("block_bytes", None)
+
+    return done
 
 
 def _driver_vs_links(dm: dict[str, Any], links: Sequence[LinkResult]) -> str | None:

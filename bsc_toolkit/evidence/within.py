@@ -35,7 +35,7 @@ def unit_detrend(v: np.ndarray, u: np.ndarray, t: np.ndarray, nu: int) -> np.nda
 
 def absorb(
     X: np.ndarray, u: np.ndarray, t: np.ndarray, effects: str, unit_trends: bool,
-    *, balanced: bool, tol: float = 1e-13, max_iter: int = 2000,
+    *, balanced: bool, tol: float = 1e-13, max_iter: int = 2000, copy: bool = True,
 ) -> np.ndarray:
     """Partial unit/time effects (and unit-specific trends) out of each column of X.
 
@@ -49,7 +49,7 @@ def absorb(
     >>> absorb(np.array([[1.0], [3.0], [2.0], [6.0]]), u, t, "unit", False, balanced=True).ravel().tolist()
     [-1.0, 1.0, -2.0, 2.0]
     """
-    X = np.array(X, dtype=float, copy=True)
+    X = np.array(X, dtype=float, copy=True) if copy or X.dtype != float else X  # copy=False: in place
     if effects == "none":
         return X
     nu = int(u.max()) + 1 if len(u) else 0
