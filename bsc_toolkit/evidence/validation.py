@@ -12,6 +12,7 @@ from .batch import LinkRequest, test_links
 from .data import PanelArrays
 from .dynamics import correct_links
 from .options import Options
+from .parallel import Beside, Ready
 from .results import FORMAT, Evidence, LinkResult
 from .verdicts import FDR_NOTE, apply_fdr
 
@@ -257,19 +258,25 @@ def _validate(scorecard: Any, history: Any, opts: Options, progress: bool) -> Ev
     requests = [LinkRequest(tk, fk, lags=lk.lags, max_lag=lk.max_lag, from_=lk.source, to=lk.target,
                             expected_sign=lk.sign) for lk, fk, tk in plan]
     results = test_links(pa, requests, opts)
-    rob = None
-    if opts.bias_correction == "none":  # the corrected dynamics do not change the verdicts
-        results, n_tests = apply_fdr(results, opts.alpha)
-        rob = _start_robustness(pa, results, requests, opts, bar)
-    results = correct_links(pa, results, opts)  # bias-corrected dynamics (issue 17)
-    if opts.bias_correction != "none":  # they do: robustness waits for the corrected verdicts
-        results, n_tests = apply_fdr(results, opts.alpha)
-        rob = _start_robustness(pa, results, requests, opts, bar)
-    sections, warnings = _sections(scorecard, pa, results, opts, bar)
+    if opts.bias_correction == "none":  # the corrected dynamics (issue 17) leave the verdicts
+        results, n_tests = apply_fdr(results, opts.alpha)  # alone: robustness starts at once
+    else:  # they change them: robustness waits for the corrected verdicts
+        results, n_tests = apply_fdr(correct_links(pa, results, opts), opts.alpha)
+    rob = _start_robustness(pa, results, requests, opts, bar)
+    try:
+        if opts.bias_correction == "none":
+            results = correct_links(pa, results, opts)
+        sections, warnings = _sections(scorecard, pa, results, opts, bar)
+        records = rob.result() if rob is not None else None
+    except BaseException:
+        if rob is not None:
+            rob.cancel()
+        raise
+    finally:
+        pa.blocks.pop("block_bytes", None)
     warnings = notes + warnings
     results = sections.pop("links")
-    if rob is not None:
-        records = rob()
+    if records is not None:
         results = [r._replace(robustness=rec) for r, rec in zip(results, records, strict=True)]
     bar.close()
     n_ins = sum(r.verdict == "insufficient_data" for r in results)
@@ -281,13 +288,13 @@ def _validate(scorecard: Any, history: Any, opts: Options, progress: bool) -> Ev
 
 
 def _start_robustness(pa: PanelArrays, results: list[LinkResult], requests: list[LinkRequest],
-                      opts: Options, bar: _Progress) -> Callable[[], list[dict[str, Any]]] | None:
-    """Start the robustness grid; returns a function that gives its records when they are done.
+                      opts: Options, bar: _Progress) -> Ready | Beside | None:
+    """Start the robustness grid; its ``result()`` gives the records when they are done.
 
-    With ``jobs`` > 1 (default: one per core, at most two) it runs in a second thread on its own
-    copy of the arrays (sharing only the ADF/KPSS classes), while the driver models, chains and
-    discovery run here: the heavy work is numpy, which releases the interpreter lock. The memory
-    budget of the within-transformed blocks is split between the two.
+    With ``jobs`` > 1 (default: one per core, at most two) it runs beside the rest
+    (:mod:`.parallel`: a forked process where that is safe, else a second thread) on its own copy
+    of the arrays, while the bias-corrected dynamics, driver models, chains and discovery run
+    here. The memory budget of the within-transformed blocks is split between the two.
     """
     if not (opts.robustness and results):
         return None
@@ -295,29 +302,15 @@ def _start_robustness(pa: PanelArrays, results: list[LinkResult], requests: list
 
     bar.stage("robustness (specification grid)")
     jobs = opts.jobs or min(2, os.cpu_count() or 1)
-    if jobs < 2 or not (opts.drivers or opts.chains or opts.discovery):
-        records = robustness(pa, results, requests, opts)
-        return lambda: records
-    from concurrent.futures import ThreadPoolExecutor
-
+    if jobs < 2 or not (opts.drivers or opts.chains or opts.discovery or opts.bias_correction == "none"):
+        return Ready(robustness(pa, results, requests, opts))
     from .batch import BLOCK_BYTES
 
     twin = PanelArrays(pa.units, pa.n_periods, dict(pa.columns), pa.is_panel, pa.source, pa.period_labels,
                        class_cache=pa.class_cache)
     for p in (pa, twin):
         p.blocks["block_bytes"] = BLOCK_BYTES // 2
-    pool = ThreadPoolExecutor(max_workers=1)
-    # the BLAS limit of validate() holds for the whole process while it waits for this thread
-    future = pool.submit(robustness, twin, results, requests, opts)
-
-    def done() -> list[dict[str, Any]]:
-        try:
-            return future.result()
-        finally:
-            pool.shutdown()
-            pa.blocks.pop("block_bytes", None)
-
-    return done
+    return Beside(robustness, twin, results, requests, opts)
 
 
 def _driver_vs_links(dm: dict[str, Any], links: Sequence[LinkResult]) -> str | None:

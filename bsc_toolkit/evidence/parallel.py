@@ -1,0 +1,122 @@
+"""Run one independent part of a validation beside the rest (the second core of a small machine).
+
+The robustness grid and the driver models, chains and discovery share nothing but the input
+arrays. Most of their time is short numpy calls and Python bookkeeping, which hold the
+interpreter lock, so a second thread gains little; a forked child process gains the whole core
+and sees the arrays without copying them (copy on write). Forking is only safe in a process that
+runs a single thread (a Jupyter kernel or a progress-bar monitor has more), and only exists on
+POSIX systems; elsewhere the part runs in a thread, which gives the same results.
+
+The child sends its result back pickled through a pipe and leaves with ``os._exit`` (no atexit
+handlers, no flushing of the parent's buffers); an exception in the child is raised in the
+parent, and a child that dies without an answer is reported as an error naming its exit status.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+
+def can_fork() -> bool:
+    """True where a forked child is safe: Linux, and this process runs a single Python thread."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
+
+
+class Ready:
+    """A part already computed (run in line): the same face as :class:`Beside`."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def result(self) -> Any:
+        return self.value
+
+    def cancel(self) -> None:
+        """Nothing to stop."""
+
+
+class Beside:
+    """A part running beside the caller: :meth:`result` waits for it, :meth:`cancel` stops it.
+
+    Examples
+    --------
+    >>> Beside(sum, [1, 2, 3]).result()
+    6
+    """
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._state: dict[str, Any] = {}
+        self._pid = 0
+        if can_fork():
+            self._start_child(fn, *args)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=1)
+            self._future = self._pool.submit(fn, *args)
+
+    def _start_child(self, fn: Callable[..., Any], *args: Any) -> None:
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: compute, send, leave without running the parent's exit code
+            os.close(r)
+            status = 0
+            try:
+                try:
+                    payload = pickle.dumps((True, fn(*args)), protocol=pickle.HIGHEST_PROTOCOL)
+                except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
+                    status = 1
+                    try:
+                        payload = pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
+                    except Exception:  # noqa: BLE001 - an exception that cannot be pickled
+                        payload = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+                with os.fdopen(w, "wb") as out:
+                    out.write(payload)
+            finally:
+                os._exit(status)
+        os.close(w)
+        self._pid, self._read = pid, r
+
+    def result(self) -> Any:
+        """The part's result (its exception is raised here)."""
+        if not self._pid:
+            try:
+                return self._future.result()
+            finally:
+                self._pool.shutdown()
+        if "answer" not in self._state:
+            try:
+                with os.fdopen(self._read, "rb") as pipe:
+                    data = pipe.read()
+            finally:
+                _, code = os.waitpid(self._pid, 0)
+            if not data:
+                raise RuntimeError(f"a worker process ({self._pid}) ended without a result "
+                                   f"(exit status {os.waitstatus_to_exitcode(code)})")
+            self._state["answer"] = pickle.loads(data)  # noqa: S301 - our own child's answer
+        ok, value = self._state["answer"]
+        if not ok:
+            raise value
+        return value
+
+    def cancel(self) -> None:
+        """Stop the part (the caller failed and will not wait for it)."""
+        if not self._pid:
+            self._future.cancel()
+            self._pool.shutdown(wait=False)
+            return
+        if "answer" in self._state:
+            return
+        self._state["answer"] = (False, RuntimeError("cancelled"))
+        try:
+            os.kill(self._pid, signal.SIGKILL)
+            os.close(self._read)
+            os.waitpid(self._pid, 0)
+        except OSError:  # pragma: no cover - already gone
+            pass
