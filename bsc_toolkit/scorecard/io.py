@@ -195,7 +195,7 @@ def parse_scorecard(text: str, *, file: str | None = None, format: str | None = 
 
     Examples
     --------
-    >>> parse_scorecard("name: Tiny\nobjectives: []").name
+    >>> parse_scorecard("name: Tiny\\nobjectives: []").name
     'Tiny'
     """
     fmt = (format or "yaml").lower()
