@@ -12,8 +12,9 @@ Cases (issue "evidence engine, second generation 2/2"):
 2. 5,000 units x 120 periods x 24 KPIs, 30 links, defaults: goal <= 30 s and <= 3 GB peak RSS.
 3. ``bsc demo`` <= 5 s after set-up; ``bsc --help`` < 0.2 s.
 
-Every figure is the minimum wall time of a few runs of a fresh process (``subprocess``); peak RSS
-is the child's ``ru_maxrss``. Run: ``python benchmarks/bench_validate.py [--quick]`` (``--quick``:
+Every figure is the minimum wall time of a few runs of a fresh process (``subprocess``). The big
+case's memory is the peak of the summed PSS of the run's processes (the forked robustness worker
+included; psutil, sampled every 50 ms), next to the largest single-process ``ru_maxrss``. Run: ``python benchmarks/bench_validate.py [--quick]`` (``--quick``:
 case 1 and 3 only), or ``python benchmarks/run.py validate``.
 """
 
@@ -73,6 +74,30 @@ def _timed(cmd: list[str], runs: int) -> tuple[float, float]:
     return best, rss
 
 
+def _tree_memory(cmd: list[str]) -> tuple[float, float, float]:
+    """Wall time, peak of the summed proportional set size (PSS: shared pages split between the
+    processes that share them) of the process and its children -- the physical memory the run
+    holds, forked workers included -- and the largest single-process peak RSS, in GB."""
+    import psutil
+
+    t = time.perf_counter()
+    proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0.0
+    while proc.poll() is None:
+        total = 0
+        for p in [proc, *proc.children(recursive=True)]:
+            try:
+                total += p.memory_full_info().pss
+            except (psutil.NoSuchProcess, psutil.AccessDenied, AttributeError):
+                pass
+        peak = max(peak, total / 1024**3)
+        time.sleep(0.05)
+    wall = time.perf_counter() - t
+    if proc.returncode:
+        raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "failed")
+    return wall, peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
+
+
 def _bsc(*args: str) -> list[str]:
     return [sys.executable, "-m", "bsc_toolkit.cli", *args]
 
@@ -109,10 +134,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         if not quick:
             csv, card = _write_case(folder, 5000, 120, 24, 30)
             common = [str(card), "--data", str(csv), "--unit", "unit", "--period", "t", "--quiet"]
-            t_big, rss = _timed(_bsc("validate", *common), 1)
-            figures.update(big_s=t_big, big_peak_rss_gb=rss)
+            t_big, pss, rss = _tree_memory(_bsc("validate", *common))
+            figures.update(big_s=t_big, big_peak_memory_gb=pss, big_peak_rss_one_process_gb=rss)
             print("bsc validate, 30 links, 5,000 units x 120 periods, 24 KPIs, defaults")
-            print(f"  wall time {t_big:6.1f} s   goal <= 30 s;   peak RSS {rss:4.2f} GB   goal <= 3 GB")
+            print(f"  wall time {t_big:6.1f} s   goal <= 30 s")
+            print(f"  peak memory of the run, worker process included (summed PSS): {pss:4.2f} GB   goal <= 3 GB")
+            print(f"  (largest single-process peak RSS: {rss:4.2f} GB)")
     return figures
 
 

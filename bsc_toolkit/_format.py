@@ -182,3 +182,20 @@ def fmt_lags(lags: Any) -> str:
     if vals == list(range(vals[0], vals[-1] + 1)):
         return f"lags {vals[0]}\u2013{vals[-1]}"
     return "lags " + ", ".join(str(v) for v in vals)
+
+
+def letter_label(i: int, *, upper: bool = False) -> str:
+    """Letters for the 0-based position ``i``: a, b, ..., z, aa, ab, ... (spreadsheet columns with
+    ``upper``: A, ..., Z, AA).
+
+    Examples
+    --------
+    >>> letter_label(0), letter_label(25), letter_label(26), letter_label(27, upper=True)
+    ('a', 'z', 'aa', 'AB')
+    """
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr((65 if upper else 97) + r) + out
+    return out

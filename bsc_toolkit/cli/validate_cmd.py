@@ -116,8 +116,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="skip re-testing each link over the grid of defensible specifications "
                         "(transform, own lags, driver lags, effects; labels robust/fragile)")
     p.add_argument("--jobs", type=int_between(0, 8), default=0, metavar="N",
-                   help="threads for independent parts of the run (the robustness grid beside drivers, "
-                        "chains and discovery); 0 (default): one per core, at most 2; results are the same")
+                   help="workers for independent parts of the run (the robustness grid in a second process "
+                        "beside the dynamics, drivers, chains and discovery); 0 (default): one per core, "
+                        "at most 2; 1: everything in one process; results are the same")
     p.add_argument("--seasonal", action="store_true",
                    help="month/quarter/week-of-year effects as controls (monthly, quarterly or weekly "
                         "data; time effects absorb them already)")

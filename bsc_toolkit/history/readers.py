@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
 
+from .._format import letter_label
 from ..errors import DataError, MissingDependencyError
 from .numbers import NumberColumn
 
@@ -105,12 +106,7 @@ def check_header(names: Sequence[object], source: str) -> list[str]:
 
 def _letters(j: int) -> str:
     """Spreadsheet column letters of 0-based position ``j``: A, B, ..., Z, AA."""
-    out = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        out = chr(65 + r) + out
-    return out
+    return letter_label(j, upper=True)
 
 
 # ------------------------------------------------------------------ dispatch

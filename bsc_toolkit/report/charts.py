@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._format import as_float
 from .._io import atomic_path
 from .style import STATUS_COLOURS, VERDICT_LABELS, apply_matplotlib_style, verdict_colours
 
@@ -234,14 +235,7 @@ def _link_label(link: Mapping[str, Any]) -> str:
     return f"{link.get('from')} → {link.get('to')}"
 
 
-def _num(v: Any) -> float | None:
-    if v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
+_num = as_float  # a finite float, or None
 
 
 def singular_unit(unit: str) -> str:

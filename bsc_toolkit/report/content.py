@@ -14,7 +14,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._format import fmt_ci, fmt_count, fmt_num, fmt_p, fmt_share, fmt_value, p_phrase
+from .._format import (
+    fmt_ci,
+    fmt_count,
+    fmt_num,
+    fmt_p,
+    fmt_share,
+    fmt_value,
+    letter_label,
+    p_phrase,
+)
 from ._markdown import badge, md_escape, md_table
 from .charts import singular_unit as _singular
 from .narrative import VERDICT_ORDER, end_name, verdict_counts
@@ -734,12 +743,7 @@ def details_table(ctx: ReportContext) -> str:
 
 def _letter(i: int) -> str:
     """a, b, ..., z, aa, ab, ... (labels of repeated notes)."""
-    out = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        out = chr(97 + r) + out
-    return out
+    return letter_label(i)
 
 
 def _est_ci(e: Mapping[str, Any] | None) -> str:

@@ -14,12 +14,11 @@ stays distinguishable for the common forms of colour blindness.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._format import fmt_num
+from .._format import as_float, fmt_num
 from ..errors import DataError
 from ..evidence.results import Evidence, load_evidence, map_explanation
 
@@ -110,14 +109,7 @@ class Overlay:
     source: str = ""
 
 
-def _num(x: Any) -> float | None:
-    if x is None or isinstance(x, bool):
-        return None
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
+_num = as_float  # a finite float, or None
 
 
 def read_evidence(evidence: EvidenceSource) -> tuple[dict[str, Any], str]:
