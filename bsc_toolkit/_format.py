@@ -51,6 +51,9 @@ def fmt_num(x: Any, digits: int = 3, sign: bool = False) -> str:
     ('0.495', '-0.0481', '1.10', '12,346')
     >>> fmt_num(80000.0), fmt_num(0.000123), fmt_num(1.202e-07, sign=True), fmt_num(None)
     ('80,000', '0.000123', '+1.20e-07', '–')
+    >>> fmt_num(0.00001158, sign=True)
+    '+1.16e-05'
+
     >>> fmt_num(0.0), fmt_num(999.6), fmt_num(-1234.5, sign=True)
     ('0', '1,000', '-1,234')
     """
@@ -61,7 +64,7 @@ def fmt_num(x: Any, digits: int = 3, sign: bool = False) -> str:
     if f == 0:
         return "0"
     a = abs(f)
-    if a < 1e-6:
+    if a < 1e-4:  # 1.16e-06, not 0.00000116: the zeros are hard to count
         return f"{plus}{f:.{max(digits - 1, 1)}e}"
     mag = int(math.floor(math.log10(a)))
     decimals = max(digits - 1 - mag, 0)

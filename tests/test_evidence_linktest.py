@@ -82,14 +82,31 @@ def test_unit_trends_equal_explicit_trend_dummies():
         assert_allclose(r.terms[0].std_error, res.std_errors["x1"], rtol=1e-8)
 
 
-def test_unbalanced_sample_falls_back_to_linearmodels(panel):
-    x = panel.col("x").copy()
+@pytest.mark.parametrize("effects", ["both", "unit", "time"])
+@pytest.mark.parametrize("cov", ["clustered", "robust", "unadjusted"])
+@pytest.mark.parametrize("transform", ["none", "detrend"])
+def test_unbalanced_sample_numpy_path_equals_linearmodels(panel, effects, cov, transform):
+    """Gaps and a late start: the numpy path (alternating projections for two-way effects) gives
+    linearmodels' PanelOLS numbers: estimates, standard errors, degrees of freedom."""
+    x, y = panel.col("x").copy(), panel.col("y").copy()
     x[3, 7] = np.nan
-    pa = PanelArrays({**panel.__dict__, "columns": {**panel.columns, "x": x}, "cache": {}}["units"],
-                     panel.n_periods, {**panel.columns, "x": x}, True)
-    r = estimate_link(pa, "y", "x", lags=[1], transform="none")
-    assert r.method["engine"] == "linearmodels"
-    assert r.n_dropped == 1
+    x[5, 2] = np.nan
+    y[8, :5] = np.nan
+    pa = PanelArrays(panel.units, panel.n_periods, {**panel.columns, "x": x, "y": y}, True)
+    kw = dict(lags=[1, 2], own_lags=1, transform=transform, effects=effects, cov=cov)
+    fast = estimate_link(pa, "y", "x", **kw)
+    lm = estimate_link(pa, "y", "x", engine="linearmodels", **kw)
+    assert fast.method["engine"].startswith("numpy") and "unbalanced" in fast.method["engine"]
+    assert lm.method["engine"] == "linearmodels"
+    assert fast.n_obs == lm.n_obs and fast.n_dropped == lm.n_dropped > 0
+    assert fast.method["df_resid"] == lm.method["df_resid"]
+    assert fast.method["df_inference"] == lm.method["df_inference"]
+    got = [t.estimate for t in (*fast.terms, *fast.own_terms)]
+    ref = [t.estimate for t in (*lm.terms, *lm.own_terms)]
+    assert_allclose(got, ref, rtol=1e-7, atol=1e-10)
+    got = [t.std_error for t in (*fast.terms, *fast.own_terms)]
+    ref = [t.std_error for t in (*lm.terms, *lm.own_terms)]
+    assert_allclose(got, ref, rtol=1e-7)
 
 
 def test_single_series_matches_statsmodels_hac():

@@ -168,10 +168,9 @@ def test_detrend_puts_the_right_trend_in_the_panel_regression(gappy, effects):
     res = lsdv(df, "y", xs, unit=ue, time=te, unit_trend=ue, trend=effects == "none")[0].fit()
     assert r.method["df_resid"] == int(res.df_resid)
     assert_allclose([r.terms[0].estimate, r.own_terms[0].estimate], res.params[xs], rtol=1e-6)
-    # unbalanced two-way with unit trends: the engine partials the trends out first (a caveat says
-    # it is exact only for balanced samples), so only the one-way designs must match to 1e-6
-    if effects != "both":
-        assert_allclose([r.terms[0].std_error, r.own_terms[0].std_error], res.bse[xs], rtol=1e-6)
+    # unbalanced two-way with unit trends: effects and trends projected out together (alternating
+    # projections), which is the LSDV fit exactly
+    assert_allclose([r.terms[0].std_error, r.own_terms[0].std_error], res.bse[xs], rtol=1e-6)
     if effects == "time":
         assert "time effects already absorb a common trend" in r.method["transform_reason"]
 
@@ -420,3 +419,25 @@ def test_auto_detrends_a_shared_unit_trend_that_kpss_misses():
     pa = PanelArrays.from_history(history_from_arrays({"x": x, "y": y}))
     r = estimate_link(pa, "y", "x", lags=[1])
     assert r.method["transform"] in ("detrend", "diff"), r.method["transform_reason"]
+
+
+def test_unbalanced_two_way_unit_trends_clustered_equal_linearmodels_with_trend_regressors(gappy):
+    """The projected fit (effects and unit trends out together) = linearmodels PanelOLS with the
+    N-1 unit-trend columns as regressors: estimates, clustered SEs and degrees of freedom."""
+    from linearmodels import PanelOLS
+
+    pa = PanelArrays.from_history(history_from_arrays(gappy))
+    r = estimate_link(pa, "y", "x", lags=[1], own_lags=1, effects="both", cov="clustered",
+                      transform="detrend")
+    df = long_frame(gappy)
+    xs = add_lags(df, "x", [1]) + add_lags(df, "y", [1])
+    d = df.dropna(subset=["y", *xs]).copy()
+    for i in sorted(d["unit"].unique())[1:]:
+        d[f"tr{i}"] = np.where(d["unit"] == i, d["t"].astype(float), 0.0)
+    exog = d[[*xs, *(c for c in d if c.startswith("tr"))]].set_axis(pd.MultiIndex.from_frame(d[["unit", "t"]]))
+    dep = d["y"].set_axis(exog.index)
+    res = PanelOLS(dep, exog, entity_effects=True, time_effects=True).fit(
+        cov_type="clustered", cluster_entity=True, group_debias=True)
+    assert r.method["df_resid"] == int(res.df_resid)
+    assert_allclose([r.terms[0].estimate, r.own_terms[0].estimate], res.params[xs], rtol=1e-7)
+    assert_allclose([r.terms[0].std_error, r.own_terms[0].std_error], res.std_errors[xs], rtol=1e-6)

@@ -169,17 +169,27 @@ def test_numpy_two_stage_least_squares_equals_linearmodels(cov: str) -> None:
 
     rng = np.random.default_rng(3)
     x, y = ar_panel(rng, 25, 14, beta=0.4, rho=0.3)
-    pa = PanelArrays.from_history(history_from_arrays({"x": x, "y": y}))
-    for own in (1, 2):
-        for te in (True, False):
-            for ui in (False, True):
-                d = build_iv_fd(pa, "y", "x", [1, 2], own, (), time_effects=te, unit_intercepts=ui)
-                a, b = fit_iv_fd(d, cov=cov), fit_iv_fd_numpy(d, cov=cov)
-                assert_allclose(b.params, a.params, rtol=1e-10, atol=1e-12)
-                assert_allclose(b.cov, a.cov, rtol=1e-9, atol=1e-14)
-                assert (b.df_resid, b.df_inference) == (a.df_resid, a.df_inference)
-                for k in ("f_stat", "p_value", "partial_r2"):
-                    assert_allclose(b.first_stage[k], a.first_stage[k], rtol=1e-9, atol=1e-14)
+    gappy = {"x": x.copy(), "y": y.copy()}
+    gappy["x"][3, 6] = np.nan  # an unbalanced sample: two-way partialling iterates
+    gappy["y"][7, 0:4] = np.nan
+    for arrays in ({"x": x, "y": y}, gappy):
+        pa = PanelArrays.from_history(history_from_arrays(arrays))
+        for own in (1, 2):
+            for te in (True, False):
+                for ui in (False, True):
+                    d = build_iv_fd(pa, "y", "x", [1, 2], own, (), time_effects=te, unit_intercepts=ui)
+                    a = fit_iv_fd(d, cov=cov)
+                    # dummies as columns, and partialled out (what the numpy engine uses)
+                    dp = build_iv_fd(pa, "y", "x", [1, 2], own, (), time_effects=te, unit_intercepts=ui,
+                                     partial=True)
+                    assert dp.absorbed == d.n_structural and dp.X.shape[1] == d.X.shape[1] - d.n_structural
+                    for b in (fit_iv_fd_numpy(d, cov=cov), fit_iv_fd_numpy(dp, cov=cov)):
+                        k = len(b.params)
+                        assert_allclose(b.params, a.params[:k], rtol=1e-9, atol=1e-11)
+                        assert_allclose(b.cov, a.cov[:k, :k], rtol=1e-8, atol=1e-14)
+                        assert (b.df_resid, b.df_inference) == (a.df_resid, a.df_inference)
+                        for key in ("f_stat", "p_value", "partial_r2"):
+                            assert_allclose(b.first_stage[key], a.first_stage[key], rtol=1e-8, atol=1e-14)
 
 
 def test_ar_filter_equals_scipy_lfilter():

@@ -49,6 +49,7 @@ from .covariance import cluster_scores
 from .data import PanelArrays
 from .design import Spec, all_untested, decide_auto
 from .inference import f_sf, link_estimates
+from .within import absorb
 from .lags import bic_lag_order
 from .options import Options
 from .results import LinkResult, insufficient_link
@@ -84,6 +85,14 @@ class IVDesign:
     n_candidates: int
     start: int
     n_structural: int  # trailing dummy/const columns
+    #: period/unit dummies (or the constant) partialled out of y, X and Z_excl instead of entering X
+    #: (Frisch-Waugh: the same 2SLS coefficients and sandwich); counted in K for degrees of freedom
+    absorbed: int = 0
+
+    @property
+    def n_params(self) -> int:
+        """K: the regressors in X plus the partialled-out dummies."""
+        return int(self.X.shape[1]) + self.absorbed
 
 
 @dataclass
@@ -99,9 +108,15 @@ class IVFit:
 
 def build_iv_fd(
     pa: PanelArrays, y_col: str, x_col: str, lags: Sequence[int], own_lags: int, controls: Sequence[str],
-    *, time_effects: bool, unit_intercepts: bool, instrument: str | None = None,
+    *, time_effects: bool, unit_intercepts: bool, instrument: str | None = None, partial: bool = False,
 ) -> IVDesign:
     """Rows of the differenced equation where every term and the instrument are present.
+
+    The period dummies and unit intercepts (or the constant) enter X as columns, or, with
+    ``partial``, are partialled out of the outcome, the regressors and the instruments (within
+    transformation; alternating projections for an unbalanced two-way sample) and only counted:
+    the same two-stage least-squares coefficients and covariance (Frisch-Waugh), without a dense
+    column per unit -- thousands of units stay fast.
 
     Examples
     --------
@@ -159,14 +174,29 @@ def build_iv_fd(
         for i in range(int(u_codes.max()) + 1 if len(u_codes) else 0):
             struct.append((u_codes == i).astype(float))
             snames.append(f"_unit_{i}")
+    t_codes = (tt - tt.min() if len(tt) else tt).astype(np.int64)
+    u_codes = u_codes.astype(np.int64)
+    Zx = Zx.reshape(len(y), n_inst)
+    if partial and snames and len(y):
+        M = _partial_structural(np.column_stack([y, X, Zx]), u_codes, t_codes, time_effects, unit_intercepts)
+        return IVDesign(M[:, 0], M[:, 1:1 + k0], list(names), M[:, 1 + k0:], inames,
+                        [len(lags)] if own_lags else [], u_codes, t_codes, N * max(T - start, 0), start, 0,
+                        absorbed=len(snames))
     if struct:
         X = np.column_stack([X, *struct])
     X = X.reshape(len(y), len(names) + len(snames))
-    return IVDesign(y, X, [*names, *snames], Zx.reshape(len(y), n_inst),
-                    inames,
-                    [len(lags)] if own_lags else [], u_codes.astype(np.int64),
-                    (tt - tt.min() if len(tt) else tt).astype(np.int64), N * max(T - start, 0), start,
-                    len(snames))
+    return IVDesign(y, X, [*names, *snames], Zx, inames, [len(lags)] if own_lags else [], u_codes,
+                    t_codes, N * max(T - start, 0), start, len(snames))
+
+
+def _partial_structural(M: np.ndarray, u: np.ndarray, t: np.ndarray, time_effects: bool,
+                        unit_intercepts: bool) -> np.ndarray:
+    """The columns of M net of the differenced equation's structural terms: period dummies and
+    unit intercepts (the two-way within transformation), either one, or the constant."""
+    if not (time_effects or unit_intercepts):
+        return M - M.mean(axis=0)
+    effects = "both" if time_effects and unit_intercepts else "time" if time_effects else "unit"
+    return absorb(M, u, t, effects, False, balanced=False)
 
 
 def _sandwich(H: np.ndarray, e: np.ndarray, A: np.ndarray, u: np.ndarray, cov: str, k: int) -> np.ndarray:
@@ -189,7 +219,7 @@ def _first_stage_numpy(d: IVDesign, cov: str) -> dict[str, Any]:
     """First-stage diagnostics of the instrumented column as linearmodels reports them (tested)."""
     from scipy.special import chdtrc
 
-    n, K = d.X.shape
+    n = len(d.y)
     j = d.endog[0]
     exog = np.delete(d.X, d.endog, axis=1)
     W = np.column_stack([exog, d.Z_excl])
@@ -198,10 +228,11 @@ def _first_stage_numpy(d: IVDesign, cov: str) -> dict[str, Any]:
     b = pw @ x
     e = x - W @ b
     q = d.Z_excl.shape[1]
-    C = _sandwich(W, e, pw @ pw.T, d.u, cov, W.shape[1])[-q:, -q:]
+    k_w = W.shape[1] + d.absorbed
+    C = _sandwich(W, e, pw @ pw.T, d.u, cov, k_w)[-q:, -q:]
     stat = float(b[-q:] @ np.linalg.solve(C, b[-q:]))
     f = stat / q
-    p = float(f_sf(f, q, n - W.shape[1])) if cov == "unadjusted" else float(chdtrc(q, stat))
+    p = float(f_sf(f, q, n - k_w)) if cov == "unadjusted" else float(chdtrc(q, stat))
     px = np.linalg.pinv(exog) if exog.shape[1] else np.zeros((0, n))
     ex = x - exog @ (px @ x) if exog.shape[1] else x
     ez = d.Z_excl - exog @ (px @ d.Z_excl) if exog.shape[1] else d.Z_excl
@@ -214,7 +245,7 @@ def fit_iv_fd_numpy(d: IVDesign, *, cov: str) -> IVFit:
     (equal to it to rounding; a test checks estimates, covariances and first-stage statistics)."""
     if cov not in ("unadjusted", "robust", "clustered"):
         raise DataError(f"estimator 'iv-fd' supports cov unadjusted, robust or clustered, got {cov!r}")
-    n, K = d.X.shape
+    n, K = len(d.y), d.n_params
     if d.endog:
         exog = np.delete(d.X, d.endog, axis=1)
         Z = np.column_stack([exog, d.Z_excl])
@@ -269,6 +300,8 @@ def fit_iv_fd(d: IVDesign, *, cov: str) -> IVFit:
 
     if cov not in ("unadjusted", "robust", "clustered"):
         raise DataError(f"estimator 'iv-fd' supports cov unadjusted, robust or clustered, got {cov!r}")
+    if d.absorbed:
+        raise ValueError("fit_iv_fd needs the dummies as columns: build the design with partial=False")
     n, K = d.X.shape
     endog = list(d.endog)
     exog_cols = [j for j in range(K) if j not in endog]
@@ -346,11 +379,12 @@ def _iv_lags(pa: PanelArrays, y_col: str, x_col: str, lags: Sequence[int] | None
 
 
 def _iv_guards(d: IVDesign, y_col: str, cov: str) -> str | None:
-    n, K, ns = len(d.y), d.X.shape[1], d.n_structural
+    n, K, ns = len(d.y), d.n_params, d.n_structural + d.absorbed
     n_u = int(len(np.unique(d.u))) if n else 0
     if float(np.std(d.y)) <= 1e-10 * max(float(np.abs(d.y).max()), 1e-300):
         return f"outcome '{y_col}' is constant in first differences"
-    order = list(range(K - ns, K)) + list(range(K - ns))
+    k = d.X.shape[1]
+    order = list(range(k - d.n_structural, k)) + list(range(k - d.n_structural))
     why = guards.collinear(d.X, d.names, order, " of the differenced equation")
     if why:
         return why
@@ -425,7 +459,7 @@ def estimate_iv_fd(
         caveats.append("iv-fd with driver lag 0: the differenced driver d x(t) is valid only if the "
                        "driver is strictly exogenous (it does not respond to the outcome)")
     d = build_iv_fd(pa, y_col, x_col, lag_list, opts.own_lags, opts.controls, time_effects=time_eff,
-                    unit_intercepts=unit_int)
+                    unit_intercepts=unit_int, partial=opts.engine != "linearmodels")
     T = pa.n_periods
     if T - d.start < MIN_USABLE_PERIODS:
         return insufficient_link(
@@ -451,7 +485,8 @@ def estimate_iv_fd(
         return insufficient_link(base, reason)
     method["df_resid"], method["df_inference"] = fit.df_resid, fit.df_inference
     method["covariance_detail"] = "; ".join(
-        x for x in (f"{d.n_structural} period/unit dummies counted in K", fit.note) if x)
+        x for x in (f"{d.n_structural + d.absorbed} period/unit dummies counted in K"
+                    + (" (partialled out)" if d.absorbed else ""), fit.note) if x)
     out = dict(base)
     out.update(link_estimates(d.names, lag_list, opts.own_lags, fit.params, fit.cov, fit.df_inference,
                               opts.alpha, caveats))

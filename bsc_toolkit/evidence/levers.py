@@ -188,15 +188,15 @@ def _kpi_id(scorecard: Scorecard, x: str) -> str:
 
 def _refit_iv_fd(lk: LinkResult, pa: PanelArrays) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients and covariance of an ``iv-fd`` link, rebuilt from its recorded design."""
-    from .ivfd import build_iv_fd, fit_iv_fd
+    from .ivfd import build_iv_fd, fit_iv_fd_numpy
 
     m = lk.method
     inst = m.get("instruments") or []
     kind = ("both" if len(inst) == 2 else "diff" if inst and "(difference)" in inst[0] else "level")
     d = build_iv_fd(pa, lk.to_kpi, lk.from_kpi, list(m.get("lags") or []), int(m.get("own_lags") or 0),
                     list(m.get("controls") or []), time_effects=m.get("effects") == "both",
-                    unit_intercepts=m.get("transform") == "detrend", instrument=kind)
-    fit = fit_iv_fd(d, cov=m.get("covariance") or "clustered")
+                    unit_intercepts=m.get("transform") == "detrend", instrument=kind, partial=True)
+    fit = fit_iv_fd_numpy(d, cov=m.get("covariance") or "clustered")
     return fit.params, fit.cov
 
 

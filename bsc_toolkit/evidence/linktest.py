@@ -13,7 +13,7 @@ Design (see PRODUCT.md, "What statistically tested must mean here")::
 * panels: PanelOLS (linearmodels) with unit and/or time effects, unit-clustered
   errors with Stata's small-sample conventions (``debiased=True``,
   ``group_debias=True``); single series: statsmodels OLS with Newey-West errors.
-  A vectorised numpy path gives the same numbers for balanced panel samples.
+  A vectorised numpy path gives the same numbers for panel samples (balanced or not).
 
 Derived: the cumulative effect over the lag window = sum of the driver coefficients
 (Wooldridge's long-run propensity; ``long_run`` in the file), its SE from the coefficient
@@ -338,8 +338,9 @@ def estimate_link(
     lags : sequence of int, optional
         Explicit driver lags (0 = contemporaneous); otherwise 1..p by BIC, p <= ``max_lag``.
     engine : {"auto", "fast", "linearmodels"}
-        ``auto`` uses the vectorised path for balanced panel samples (same numbers as
-        linearmodels) and linearmodels otherwise.
+        ``auto`` uses the vectorised numpy path for panel samples, balanced or not (the same
+        numbers as linearmodels, tested), and linearmodels for HAC errors;
+        ``linearmodels`` always uses linearmodels' PanelOLS (the reference).
     estimator : {"ols", "iv-fd"}
         ``ols``: the fixed-effects regression above. ``iv-fd``: Anderson-Hsiao IV in first
         differences for short panels with unit effects and own lags

@@ -95,8 +95,20 @@ def _lag_cell(lags: Sequence[int]) -> str:
     return words.split(" ", 1)[1] if " " in words else words
 
 
-def _row(cells: Sequence[str], widths: Sequence[int]) -> str:
-    return "".join(f"{c[:w - 1]:<{w}}" for c, w in zip(cells, widths, strict=True)).rstrip()
+#: the longest name a table's first column shows (longer ones end in an ellipsis)
+NAME_WIDTH = 48
+
+
+def _table(rows: Sequence[Sequence[str]], widths: Sequence[int]) -> list[str]:
+    """Rows (the first is the header) in columns at least ``widths`` wide, each widened to its
+    longest cell: numbers and intervals are never cut; only names in the first column beyond
+    :data:`NAME_WIDTH` characters are shortened, with an ellipsis."""
+    cells = [list(r) for r in rows]
+    for r in cells[1:]:
+        if len(r[0]) > NAME_WIDTH:
+            r[0] = r[0][:NAME_WIDTH - 1] + "…"
+    cols = [max(w, *(len(r[j]) + 2 for r in cells)) for j, w in enumerate(widths)]
+    return ["".join(f"{c:<{w}}" for c, w in zip(r, cols, strict=True)).rstrip() for r in cells]
 
 
 def _link_name(lk: Mapping[str, Any]) -> str:
@@ -174,14 +186,12 @@ def _data_and_method(d: Mapping[str, Any]) -> list[str]:
 def _verdict_table(links: list[Mapping[str, Any]], d: Mapping[str, Any]) -> list[str]:
     marks, texts = caveat_marks(links)
     level = f"{100 * (1 - float((d.get('settings') or {}).get('alpha', 0.05))):g}%"
-    widths = [24, 7, 30, 8, 15, 15, 8]
-    out = [_row(["link", "lags", f"cumulative effect [{level} CI]", "q", "verdict", "robustness", "caveats"],
-                widths)]
+    rows = [["link", "lags", f"cumulative effect [{level} CI]", "q", "verdict", "robustness", "caveats"]]
     for lk, mk in zip(links, marks, strict=True):
         m = lk.get("method") or {}
-        out.append(_row([_link_name(lk), _lag_cell(m.get("lags") or []),
-                         _effect(lk), fmt_p(lk.get("q_value")), verdict_label(lk), _robust(lk),
-                         ",".join(str(x) for x in mk) or MISSING], widths))
+        rows.append([_link_name(lk), _lag_cell(m.get("lags") or []), _effect(lk), fmt_p(lk.get("q_value")),
+                     verdict_label(lk), _robust(lk), ",".join(str(x) for x in mk) or MISSING])
+    out = _table(rows, [24, 7, 30, 8, 15, 15, 8])
     for lk in links:
         if lk.get("verdict") == "insufficient_data":
             out += textwrap.wrap(f"  {_link_name(lk)}: no verdict - {lk.get('reason')}", WIDTH,
@@ -197,16 +207,16 @@ def _done_table(links: list[Mapping[str, Any]]) -> list[str]:
     """What was done per link: transform and why, lags, rows used and dropped, units x periods."""
     if not links:
         return []
-    widths = [26, 22, 30, 22]
-    out = ["", "What was done per link:", _row(["link", "transform", "driver lags", "rows used (dropped)"], widths)]
+    rows = [["link", "transform", "driver lags", "rows used (dropped)"]]
     whys = []
     for lk in links:
         m = lk.get("method") or {}
-        rows = (f"{lk.get('n_obs', 0):,} ({lk.get('n_dropped', 0):,})" if lk.get("n_obs") else MISSING)
-        out.append(_row([_link_name(lk), _transform_word(m), _lags_done(m), rows], widths))
+        n_used = (f"{lk.get('n_obs', 0):,} ({lk.get('n_dropped', 0):,})" if lk.get("n_obs") else MISSING)
+        rows.append([_link_name(lk), _transform_word(m), _lags_done(m), n_used])
         why = _why_transform(m)
         if str(m.get("transform_reason", "")).startswith("auto") and why and why not in whys:
             whys.append(why)
+    out = ["", "What was done per link:", *_table(rows, [26, 22, 30, 22])]
     if whys:
         out += textwrap.wrap("  auto: " + "; ".join(whys), WIDTH, subsequent_indent="    ")
     return out
@@ -253,20 +263,20 @@ def link_text(lk: Mapping[str, Any], alpha: float = 0.05) -> str:
     terms = [*(lk.get("terms") or []), *(lk.get("own_terms") or [])]
     if terms:
         level = f"{100 * (1 - alpha):g}% CI"
-        widths = [40, 11, 11, 9, 24]
-        lines += ["", _row(["term", "estimate", "std.err", "p", level], widths)]
+        rows = [["term", "estimate", "std.err", "p", level]]
         for t in terms:
-            lines.append(_row([str(t.get("name")), fmt_num(t.get("estimate")), fmt_num(t.get("std_error")),
-                               fmt_p(t.get("p_value")), fmt_ci(t.get("ci_low"), t.get("ci_high"))], widths))
+            rows.append([str(t.get("name")), fmt_num(t.get("estimate")), fmt_num(t.get("std_error")),
+                         fmt_p(t.get("p_value")), fmt_ci(t.get("ci_low"), t.get("ci_high"))])
         lr = lk.get("long_run") or {}
-        lines.append(_row(["cumulative effect over the lag window", fmt_num(lr.get("estimate")),
-                           fmt_num(lr.get("std_error")), fmt_p(lr.get("p_value")),
-                           fmt_ci(lr.get("ci_low"), lr.get("ci_high"))], widths))
+        rows.append(["cumulative effect over the lag window", fmt_num(lr.get("estimate")),
+                     fmt_num(lr.get("std_error")), fmt_p(lr.get("p_value")),
+                     fmt_ci(lr.get("ci_low"), lr.get("ci_high"))])
         lrm = lk.get("long_run_multiplier")
         if lrm:
-            lines.append(_row(["long-run multiplier (permanent response)", fmt_num(lrm.get("estimate")),
-                               fmt_num(lrm.get("std_error")), fmt_p(lrm.get("p_value")),
-                               fmt_ci(lrm.get("ci_low"), lrm.get("ci_high"))], widths))
+            rows.append(["long-run multiplier (permanent response)", fmt_num(lrm.get("estimate")),
+                         fmt_num(lrm.get("std_error")), fmt_p(lrm.get("p_value")),
+                         fmt_ci(lrm.get("ci_low"), lrm.get("ci_high"))])
+        lines += ["", *_table(rows, [40, 11, 11, 9, 24])]
         lines.append(f"joint Wald p = {fmt_p(lk.get('joint_p_value'))}, q (BH) = {fmt_p(lk.get('q_value'))}, "
                      f"standardized effect = {fmt_num(lk.get('standardized_effect'))}")
     r = lk.get("robustness") or {}

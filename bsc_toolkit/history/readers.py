@@ -202,7 +202,7 @@ def _read_csv(path: Path, label: str, keys: Collection[str] | None, decimal: str
     text_cols = {raw: str for raw, n in zip(header, names, strict=True) if n.lower() in lower}
     try:
         df = pd.read_csv(path, sep=sep, encoding=encoding, dtype=(str if every else text_cols or None),
-                         keep_default_na=False, na_values=[""], skip_blank_lines=False)
+                         keep_default_na=False, na_values=[""], skip_blank_lines=False, low_memory=False)
     except pd.errors.EmptyDataError:
         raise DataError("the file is empty (expected a header row and data rows)", file=label) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
