@@ -49,10 +49,10 @@ from .covariance import cluster_scores
 from .data import PanelArrays
 from .design import Spec, all_untested, decide_auto
 from .inference import f_sf, link_estimates
-from .within import absorb
 from .lags import bic_lag_order
 from .options import Options
 from .results import LinkResult, insufficient_link
+from .within import absorb
 
 #: caveat of a link whose driver lags were chosen by BIC (the same words as the OLS link test)
 BIC_CAVEAT = "driver lags chosen by BIC on the same data: p-values are conditional on that choice"
