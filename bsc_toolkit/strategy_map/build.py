@@ -339,7 +339,7 @@ def _legend(used: list[str], show_status: bool, show_direction: bool, has_eviden
         row(f'<FONT COLOR="{st.colour}">{_SAMPLES[key]}</FONT>', _SAMPLES[key], st.legend)
     if has_evidence:
         sample = effect_label(0.42, (1,))
-        row(html_text(sample), sample, "long-run effect of the driver on the outcome and the driver lags "
+        row(html_text(sample), sample, "cumulative effect of the driver on the outcome over the driver lags "
             "tested (lag 1 = one period earlier, lags 1\u20132 = one and two periods earlier); line width "
             "grows with |standardized effect|")
     if "caveat" in used:
