@@ -160,8 +160,9 @@ def validate(
     progress : bool
         Show a progress bar (tqdm).
     engine : {"auto", "fast", "linearmodels"}
-        ``auto`` uses the vectorised numpy path for balanced panel samples (same
-        numbers as linearmodels) and linearmodels otherwise.
+        ``auto`` uses the vectorised numpy path for panel samples, balanced or not (the
+        same numbers as linearmodels, tested), linearmodels for HAC errors; ``linearmodels``
+        fits every link with linearmodels' PanelOLS (the reference).
     drivers : bool
         Fit a driver model per lagging Financial KPI (all leading KPIs that reach it,
         joint Wald test, out-of-sample check against an own-past baseline);
