@@ -3,6 +3,7 @@ our Benjamini-Hochberg = statsmodels' multipletests, batched regressions = one-b
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -200,3 +201,108 @@ def test_ar_filter_equals_scipy_lfilter():
     V = np.random.default_rng(0).normal(size=(3, 4, 50))
     for rho in (np.array([0.5]), np.array([0.6, -0.2])):
         assert_allclose(_ar_filter(V, rho), lfilter([1.0], np.r_[1.0, -rho], V, axis=-1), rtol=1e-12, atol=1e-12)
+
+
+def _assert_same_dynamics(a, b) -> None:
+    assert a.names == b.names and a.split == b.split and a.n_units == b.n_units
+    for f in ("raw", "corrected", "raw_draws", "corrected_draws"):
+        x, y = getattr(a, f), getattr(b, f)
+        assert (x is None) == (y is None), f
+        if x is not None:
+            assert_allclose(x, y, rtol=1e-10, atol=1e-12, err_msg=f)
+    assert (a.stability is None) == (b.stability is None)
+    if a.stability is not None:
+        assert_allclose(a.stability["f_stat"], b.stability["f_stat"], rtol=1e-9)
+        assert_allclose(a.stability["p_value"], b.stability["p_value"], rtol=1e-9, atol=1e-14)
+
+
+@pytest.mark.parametrize("n_units,n_periods,effects,transform", [
+    (30, 24, "both", "none"),      # few units: the weighted refits of the bootstrap
+    (30, 25, "unit", "detrend"),   # odd length (both splits), unit effects, unit trends
+    (220, 17, "both", "detrend"),  # many units: the first-order (linear) bootstrap; trends + time effects
+    (220, 16, "unit", "diff"),
+])
+def test_batched_dynamics_equal_one_by_one(n_units: int, n_periods: int, effects: str, transform: str) -> None:
+    """The dynamics of links sharing their rows, computed together, equal link_dynamics per link."""
+    from bsc_toolkit.evidence.batch import LinkRequest, test_links
+    from bsc_toolkit.evidence.data import PanelArrays
+    from bsc_toolkit.evidence.dynamics import batch_dynamics, bootstrap_weights, link_dynamics, link_sample
+    from bsc_toolkit.evidence.options import Options
+
+    h = _random_history(n_units, n_periods, 6, seed=n_units + n_periods)
+    pa = PanelArrays.from_history(h)
+    opts = Options(effects=effects, transform=transform, own_lags=1).resolve(is_panel=True)
+    reqs = [LinkRequest(f"k{b}", f"k{a}", lags=[1]) for a, b in ((0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 0))]
+    reqs += [LinkRequest("k2", "k0", lags=[1, 2]), LinkRequest("k4", "k3", lags=[1, 2])]
+    links = [lk for lk in test_links(pa, reqs, opts) if lk.verdict != "insufficient_data"]
+    W = bootstrap_weights(pa, 199, 3)[0]
+    groups: dict = {}
+    for lk in links:
+        d, spec = link_sample(lk, pa)
+        groups.setdefault((d.n, d.X.shape[1]), []).append((lk, d, spec))
+    checked = 0
+    for items in groups.values():
+        for (lk, _, _), got in zip(items, batch_dynamics(items, pa, W), strict=True):
+            want = link_dynamics(lk, pa, W)
+            assert not isinstance(want, str), want
+            _assert_same_dynamics(got, want)
+            checked += 1
+    assert checked >= 6
+
+
+def test_batched_link_estimates_equal_one_by_one() -> None:
+    """link_estimates_many = link_estimates per fit, explosive own lags and a singular block included."""
+    from bsc_toolkit.evidence.inference import link_estimates, link_estimates_many
+
+    rng = np.random.default_rng(5)
+    for lags, own in (([1], 1), ([1, 2], 2), ([0, 1, 2], 0), ([1], 0)):
+        k = len(lags) + own + 1  # and a control
+        P = 40
+        b = rng.normal(size=(P, k)) * 0.4
+        if own:
+            b[3, len(lags)] = 1.3  # explosive: no multiplier, a caveat
+        A = rng.normal(size=(P, k, k))
+        V = A @ A.transpose(0, 2, 1) / 50
+        V[5] = 0.0  # no standard errors at all
+        names = [[f"x.L{g}" for g in lags] + [f"y.L{j}" for j in range(1, own + 1)] + ["c"]] * P
+        many = link_estimates_many(names, lags, own, b, V, 37, 0.05)
+        for i in range(P):
+            cav: list[str] = []
+            want = link_estimates(names[i], lags, own, b[i], V[i], 37, 0.05, cav)
+            got, got_cav = many[i]
+            assert got_cav == cav
+            assert json.dumps(got, sort_keys=True, default=str).count("null") == json.dumps(
+                want, sort_keys=True, default=str).count("null")
+            for key in ("terms", "own_terms"):
+                for x, y in zip(got[key], want[key], strict=True):
+                    assert x["name"] == y["name"] and x["lag"] == y["lag"]
+                    for f in ("estimate", "std_error", "ci_low", "ci_high", "p_value"):
+                        assert (x[f] is None) == (y[f] is None)
+                        if x[f] is not None:
+                            assert_allclose(x[f], y[f], rtol=1e-12, atol=1e-15)
+            for key in ("long_run", "long_run_multiplier"):
+                assert (key in got) == (key in want)
+                for f in (want.get(key) or {}):
+                    assert (got[key][f] is None) == (want[key][f] is None), (key, f)
+                    if want[key][f] is not None:
+                        assert_allclose(got[key][f], want[key][f], rtol=1e-12, atol=1e-15)
+            for key in ("p_value", "joint_p_value"):
+                assert (got[key] is None) == (want[key] is None), key
+                if want[key] is not None:
+                    assert_allclose(got[key], want[key], rtol=1e-12, atol=1e-15)
+
+
+def test_batched_panel_adf_equals_one_by_one() -> None:
+    from bsc_toolkit.evidence.stationarity import adf_pvalues, adf_pvalues_many
+
+    rng = np.random.default_rng(8)
+    arrays = [np.cumsum(rng.normal(size=(30, 40)), axis=1), rng.normal(size=(25, 22)),
+              rng.normal(size=(3, 10)),  # too short: None
+              np.where(rng.uniform(size=(30, 40)) < 0.1, np.nan, rng.normal(size=(30, 40)))]
+    for td in (False, True):
+        got = adf_pvalues_many(arrays, time_demean=td)
+        for a, g in zip(arrays, got, strict=True):
+            want = adf_pvalues(a, panel=True, time_demean=td)
+            assert (g is None) == (want is None)
+            if want is not None:
+                assert_allclose(g, want, rtol=1e-12)

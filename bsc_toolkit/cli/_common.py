@@ -26,6 +26,7 @@ from ..errors import OutputError, clip
 __all__ = [
     "OutputError", "UsageError", "check_not_inputs", "check_output_dir", "check_output_file", "csv_list",
     "finite_float", "float_between", "int_between", "non_negative_int", "positive_float", "positive_int", "write_json",
+    "write_text",
 ]
 
 
@@ -129,7 +130,11 @@ def float_between(lo: float, hi: float) -> Callable[[str], float]:
 
 def write_json(obj: Any, path: str | None) -> None:
     """Write JSON atomically to ``path``, or to standard output when path is '-' or None."""
-    text = json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n"
+    write_text(json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n", path)
+
+
+def write_text(text: str, path: str | None) -> None:
+    """Write text atomically to ``path``, or to standard output when path is '-' or None."""
     if path in (None, "-"):
         sys.stdout.write(text)
         return

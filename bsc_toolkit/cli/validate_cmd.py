@@ -132,7 +132,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..evidence import validate
     from ..scorecard import load_scorecard
-    from ._common import check_not_inputs, check_output_file, write_json
+    from ._common import check_not_inputs, check_output_file, write_text
 
     check_output_file(args.json, "--json")
     check_not_inputs({"--json": args.json}, {"SCORECARD": args.scorecard, "--data": args.data})
@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
         bias_correction=args.bias_correction, jobs=args.jobs,
     )
     if args.json:
-        write_json(ev.to_dict(), args.json)
+        write_text(ev.to_json(), args.json)
     if not args.quiet and args.json != "-":
         print(ev.summary)
     return 0

@@ -31,6 +31,7 @@ from .data import PanelArrays
 from .design import Spec
 from .estimators import FAST, Fit
 from .guards import MIN_CLUSTERS, MIN_DF_RESID
+from .inference import link_estimates_many
 from .lags import LagChoice
 from .linktest import (
     LinkPlan,
@@ -48,7 +49,9 @@ from .within import absorb, count_effects, n_effects, n_trends
 
 __all__ = ["Block", "LinkRequest", "block_for", "test_links"]
 
-#: blocks kept per PanelArrays (least recently used dropped first) ...
+#: blocks kept per PanelArrays (least recently used dropped first; ``pa.blocks["max_blocks"]`` overrides:
+#: a run that uses its blocks one after the other keeps one, so that new blocks reuse the memory
+#: of old ones instead of touching fresh pages) ...
 MAX_BLOCKS = 12
 #: ... and the bytes they may hold together (absorbed columns and cross-products)
 BLOCK_BYTES = 1_000_000_000
@@ -83,8 +86,8 @@ class Block:
 
     @property
     def gram(self) -> np.ndarray:
-        if self._gram is None:
-            self._gram = self.Z.T @ self.Z
+        if self._gram is None:  # from the per-unit cross-products when they are there (cheaper)
+            self._gram = self._cluster.sum(axis=0) if self._cluster is not None else self.Z.T @ self.Z
         return self._gram
 
     @property
@@ -119,6 +122,9 @@ def block_for(pa: PanelArrays, spec: Spec, start: int, columns: Sequence[tuple[s
     Tp = max(T - start, 0)
     ok = [c for c in want if Tp and np.isfinite(pa.lagged(c[0], c[1], spec.diff)[:, start:]).all()]
     old_m = len(blk.columns) if blk is not None else 0
+    budget, count = int(pa.blocks.get("block_bytes", BLOCK_BYTES)), int(pa.blocks.get("max_blocks", MAX_BLOCKS))
+    if blk is None:  # room first, so that the new block can reuse the memory of the ones it replaces
+        _make_room(cache, N * Tp * len(ok) * 8, budget, count)
     Z = np.empty((N * Tp, old_m + len(ok)))  # one allocation; absorbed in place
     if blk is not None:
         Z[:, :old_m] = blk.Z
@@ -138,14 +144,14 @@ def block_for(pa: PanelArrays, spec: Spec, start: int, columns: Sequence[tuple[s
     new = Block(spec, start, cols, {c: i for i, c in enumerate(cols)}, Z, u, N, Tp, Z.sum(axis=0),
                 np.r_[blk.raw_max, raw_max] if blk is not None else raw_max)
     cache.pop(key, None)
-    _make_room(cache, new.Z.nbytes, int(pa.blocks.get("block_bytes", BLOCK_BYTES)))
+    _make_room(cache, new.Z.nbytes, budget, count)
     cache[key] = new
     return new
 
 
-def _make_room(cache: OrderedDict[Any, Block], need: int, budget: int) -> None:
+def _make_room(cache: OrderedDict[Any, Block], need: int, budget: int, count: int = MAX_BLOCKS) -> None:
     """Drop least recently used blocks until ``need`` more bytes fit the budget (and the count)."""
-    while cache and (len(cache) >= MAX_BLOCKS or sum(b.nbytes for b in cache.values()) + need > budget):
+    while cache and (len(cache) >= count or sum(b.nbytes for b in cache.values()) + need > budget):
         cache.popitem(last=False)
 
 
@@ -276,6 +282,8 @@ def _fit_batch(pa: PanelArrays, plans: list[LinkPlan]) -> tuple[list[tuple[LinkP
             fallback.append(p)
     if not ready:
         return [], fallback
+    if spec.cov == "clustered" and blk.small_cluster_gram:
+        blk.cluster_gram  # noqa: B018 -- computed first, the Gram follows from it
     G, n, N = blk.gram, blk.n, blk.n_units
     yi = np.array([r[1] for r in ready])
     Xi = np.array([r[2] for r in ready])
@@ -313,6 +321,9 @@ def _fit_batch(pa: PanelArrays, plans: list[LinkPlan]) -> tuple[list[tuple[LinkP
     trends = f"{ntr} unit trend slopes counted in the degrees of freedom" if spec.unit_trends else ""
     note = "; ".join(x for x in (trends, note) if x)
     out = []
+    sel = [j for j in range(len(ready)) if ok[j] and ready[j][0].opts.alpha == p0.opts.alpha]
+    many = iter(link_estimates_many([_names(ready[j][0]) for j in sel], p0.lags, p0.opts.own_lags,
+                                    b[sel], V[sel], df_inf, p0.opts.alpha)) if sel else iter(())
     for j, (p, _, _) in enumerate(ready):
         if not ok[j]:
             fallback.append(p)
@@ -321,7 +332,8 @@ def _fit_batch(pa: PanelArrays, plans: list[LinkPlan]) -> tuple[list[tuple[LinkP
         pa.blocks["n_batched"] = pa.blocks.get("n_batched", 0) + 1
         f = Fit(b[j], V[j], df_resid, df_inf, n, "PanelOLS", note)
         ratio = float(sd_x[j] / sd_y[j]) if sd_y[j] > 0 else None
-        out.append((p, assemble_link(p, _names(p), f, FAST, ratio, pa.n_periods - start)))
+        est = next(many) if p.opts.alpha == p0.opts.alpha else None
+        out.append((p, assemble_link(p, _names(p), f, FAST, ratio, pa.n_periods - start, est)))
     return out, fallback
 
 

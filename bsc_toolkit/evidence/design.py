@@ -113,6 +113,23 @@ def unit_root_left(pa: PanelArrays, cols: Sequence[str], effects: str, *, diff: 
     return out
 
 
+def prefetch_unit_roots(pa: PanelArrays, cols: Sequence[str], effects: Sequence[str]) -> None:
+    """Fill the cache of :func:`unit_root_left` for these columns (levels and first differences)
+    under each of these effects, the panel tests of all of them in one batch."""
+    from .stationarity import adf_pvalues_many
+
+    if not pa.is_panel:
+        return
+    cache: dict[Any, Any] = pa.blocks.setdefault("adf", {})
+    for time_dm in sorted({e in ("time", "both") for e in effects}):
+        todo = [(c, diff) for c in dict.fromkeys(cols) for diff in (False, True) if (time_dm, c, diff) not in cache]
+        if not todo:
+            continue
+        arrays = [pa.lagged(c, 0, True) if diff else pa.col(c) for c, diff in todo]
+        for (c, diff), p in zip(todo, adf_pvalues_many(arrays, time_demean=time_dm), strict=True):
+            cache[(time_dm, c, diff)] = p
+
+
 def decide_auto(pa: PanelArrays, cols: Sequence[str], effects: str) -> tuple[str, str]:
     from .stationarity import decide
 

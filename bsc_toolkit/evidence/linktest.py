@@ -211,8 +211,11 @@ def _std_ratio(d: Sample, ya: np.ndarray, Xa: np.ndarray, spec: Spec) -> float |
 
 
 def assemble_link(plan: LinkPlan, names: list[str], f: Fit, engine: str, std_effect: float | None,
-                  usable: int) -> LinkResult:
-    """The link's record from a fit: method details, terms, cumulative effect, multiplier, caveats."""
+                  usable: int, estimates: tuple[dict[str, Any], list[str]] | None = None) -> LinkResult:
+    """The link's record from a fit: method details, terms, cumulative effect, multiplier, caveats.
+
+    ``estimates``: the record and caveats of :func:`~.inference.link_estimates` for this fit, when
+    computed already (:func:`~.inference.link_estimates_many`)."""
     o, spec, caveats, method = plan.opts, plan.spec, plan.caveats, plan.method
     method["engine"] = engine
     if spec.is_panel and spec.cov == "hac":
@@ -221,8 +224,12 @@ def assemble_link(plan: LinkPlan, names: list[str], f: Fit, engine: str, std_eff
         method["covariance_detail"] = f.note
     method["df_resid"], method["df_inference"] = f.df_resid, f.df_inference
     out = dict(plan.base)
-    out.update(link_estimates(names, plan.lags, o.own_lags, f.params, f.cov, f.df_inference, o.alpha,
-                              caveats))
+    if estimates is None:
+        out.update(link_estimates(names, plan.lags, o.own_lags, f.params, f.cov, f.df_inference, o.alpha,
+                                  caveats))
+    else:
+        out.update(estimates[0])
+        caveats.extend(estimates[1])
     lr = out["long_run"]["estimate"]
     out["standardized_effect"] = lr * std_effect if (lr is not None and std_effect is not None) else None
     if plan.unit_root:

@@ -411,8 +411,11 @@ class Evidence:
     _source: str | None
 
     def __init__(self, data: Mapping[str, Any]):
-        d = _clean(data)
-        links = tuple(LinkResult(x) for x in d.get("links", []))
+        # links may come as LinkResult objects (read-only and clean already: shared, not copied)
+        d = _clean({k: v for k, v in data.items() if k != "links"})
+        links = tuple(x if isinstance(x, LinkResult) else LinkResult(x) for x in data.get("links", []))
+        d["links"] = [lk._d for lk in links]
+        d = {**{k: d[k] for k in data if k in d}, **d}  # the keys in the order given
         object.__setattr__(self, "_d", d)
         object.__setattr__(self, "_links", links)
         object.__setattr__(self, "_source", None)  # the file it was loaded from, for messages
@@ -487,12 +490,11 @@ class Evidence:
     # ----------------------------------------------------------------- output
     def to_dict(self) -> dict[str, Any]:
         """The evidence file as plain data (JSON-safe: no NaN)."""
-        d = copy.deepcopy(self._d)
-        d["links"] = [lk.to_dict() for lk in self._links]
-        return d
+        return copy.deepcopy(self._d)  # the links' records included
 
     def to_json(self, indent: int = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+        """The evidence file as text (what :meth:`save` writes; no copy of the records is made)."""
+        return json.dumps(self._d, indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the evidence file atomically (JSON, never NaN) and return its path.

@@ -44,6 +44,7 @@ import numpy as np
 
 from .batch import LinkRequest, test_links
 from .data import PanelArrays
+from .design import prefetch_unit_roots
 from .options import Options
 from .results import LinkResult
 from .verdicts import apply_fdr
@@ -194,7 +195,19 @@ def robustness(
             ml = rq.max_lag if rq.max_lag is not None else opts.max_lag
             reqs.append(LinkRequest(rq.y_col, rq.x_col, lags=_lags(gp.lag_choice, rq.lags, ml), max_lag=rq.max_lag,
                                     from_=rq.from_, to=rq.to, expected_sign=rq.expected_sign, options=o))
-    flat = test_links(pa, reqs, opts)
+    # the grid's groups use their blocks one after the other: keep one at a time (the memory of
+    # the last is reused for the next instead of touching fresh pages)
+    prefetch_unit_roots(pa, [c for rq in requests for c in (rq.y_col, rq.x_col)],
+                        sorted({gp.effects for gp in points}))
+    kept = pa.blocks.get("max_blocks")
+    pa.blocks["max_blocks"] = 1
+    try:
+        flat = test_links(pa, reqs, opts)
+    finally:
+        if kept is None:
+            pa.blocks.pop("max_blocks", None)
+        else:
+            pa.blocks["max_blocks"] = kept
     n = len(requests)
     per_link: list[list[tuple[GridPoint, LinkResult]]] = [[] for _ in range(n)]
     for g, gp in enumerate(points):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -267,15 +268,36 @@ def adf_pvalues(a: np.ndarray, *, panel: bool, time_demean: bool) -> tuple[float
         if len(s) < MIN_PERIODS_TESTS or np.nanstd(s) == 0:
             return None
         return _adf_p(s, "c", False), _adf_p(s, "ct", False)
-    if time_demean and a.shape[0] > 1:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            a = a - np.nanmean(a, axis=0, keepdims=True)
-    idx = np.unique(np.linspace(0, a.shape[0] - 1, min(MAX_UNITS_TESTED, a.shape[0])).round().astype(int))
-    series = [s for s in (_longest_run(a[i]) for i in idx) if len(s) >= MIN_PERIODS_TESTS and np.std(s) > 0]
-    if len(series) < 2:
-        return None
-    return _choi(_by_length(series, adf_fixed_lag, "c")), _choi(_by_length(series, adf_fixed_lag, "ct"))
+    return adf_pvalues_many([a], time_demean=time_demean)[0]
+
+
+def adf_pvalues_many(arrays: Sequence[np.ndarray], *, time_demean: bool) -> list[tuple[float, float] | None]:
+    """:func:`adf_pvalues` of several panel columns, their per-unit regressions solved together
+    (the same numbers: each unit's regression is its own)."""
+    per: list[list[np.ndarray] | None] = []
+    for a in arrays:
+        a = np.asarray(a, dtype=float)
+        if time_demean and a.shape[0] > 1:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                a = a - np.nanmean(a, axis=0, keepdims=True)
+        idx = np.unique(np.linspace(0, a.shape[0] - 1, min(MAX_UNITS_TESTED, a.shape[0])).round().astype(int))
+        series = [s for s in (_longest_run(a[i]) for i in idx) if len(s) >= MIN_PERIODS_TESTS and np.std(s) > 0]
+        per.append(series if len(series) >= 2 else None)
+    flat = [s for group in per if group for s in group]
+    if not flat:
+        return [None] * len(per)
+    pc, pct = _by_length(flat, adf_fixed_lag, "c"), _by_length(flat, adf_fixed_lag, "ct")
+    out: list[tuple[float, float] | None] = []
+    at = 0
+    for group in per:
+        if group is None:
+            out.append(None)
+            continue
+        n = len(group)
+        out.append((_choi(pc[at:at + n]), _choi(pct[at:at + n])))
+        at += n
+    return out
 
 
 def classify_panel(a: np.ndarray, *, time_demean: bool) -> SeriesClass:
@@ -487,6 +509,11 @@ def _pooled_gram(V: np.ndarray, p: int, trends: bool) -> np.ndarray:
     The same numbers as :func:`_ar_design` followed by ``X'X``, from per-unit sums (no copies of
     the lagged panels), which keeps the bootstrap of the trend test cheap.
     """
+    return _pooled_grams(V, p, (trends,))[0]
+
+
+def _pooled_grams(V: np.ndarray, p: int, which: Sequence[bool]) -> list[np.ndarray]:
+    """:func:`_pooled_gram` without and/or with unit trends (``which``), sharing the sums."""
     V = V - V.mean(axis=-1, keepdims=True)  # numerically safer sums; the model removes unit means
     T = V.shape[-1]
     n = T - p
@@ -498,11 +525,15 @@ def _pooled_gram(V: np.ndarray, p: int, trends: bool) -> np.ndarray:
         for m in range(j, k):
             G[..., j, m] = G[..., m, j] = np.einsum("...t,...t->...", W[j], W[m])
     G -= S[..., :, None] * S[..., None, :] / n
-    if trends:
-        tc = np.arange(n, dtype=float) - (n - 1) / 2.0
-        Tt = np.stack([w @ tc for w in W], axis=-1)
-        G -= Tt[..., :, None] * Tt[..., None, :] / float(tc @ tc)
-    return G.sum(axis=-3)
+    out = []
+    for trends in which:
+        if trends:
+            tc = np.arange(n, dtype=float) - (n - 1) / 2.0
+            Tt = np.stack([w @ tc for w in W], axis=-1)
+            out.append((G - Tt[..., :, None] * Tt[..., None, :] / float(tc @ tc)).sum(axis=-3))
+        else:
+            out.append(G.sum(axis=-3))
+    return out
 
 
 def _coef_ssr(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -513,8 +544,9 @@ def _coef_ssr(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _trend_f(V: np.ndarray, p: int) -> np.ndarray:
     """``(SSR without unit trends - SSR with them) / SSR with them`` per panel of the stack."""
-    _, s0 = _coef_ssr(_pooled_gram(V, p, False))
-    _, s1 = _coef_ssr(_pooled_gram(V, p, True))
+    g0, g1 = _pooled_grams(V, p, (False, True))
+    _, s0 = _coef_ssr(g0)
+    _, s1 = _coef_ssr(g1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(s1 > 0, (s0 - s1) / s1, np.inf)
 
@@ -612,12 +644,12 @@ def unit_trend_bootstrap(a: np.ndarray, *, time_demeaned: bool = False, reps: in
 def _ar_filter(V: np.ndarray, rho: np.ndarray) -> np.ndarray:
     """``x[t] = v[t] + sum_j rho_j x[t-j]`` along the last axis, from zeros
     (``scipy.signal.lfilter([1], [1, -rho...], V)``, without importing scipy.signal)."""
-    X = np.array(V, dtype=float, copy=True)
+    X = np.moveaxis(np.asarray(V, dtype=float), -1, 0).copy()  # time first: each step is contiguous
     p = len(rho)
-    for t in range(1, X.shape[-1]):
+    for t in range(1, X.shape[0]):
         for j in range(min(p, t)):
-            X[..., t] += rho[j] * X[..., t - 1 - j]
-    return X
+            X[t] += rho[j] * X[t - 1 - j]
+    return np.moveaxis(X, 0, -1)
 
 
 def _null_trend_stats(E: np.ndarray, rho: np.ndarray, N: int, T: int, burn: int, reps: int, order: int,
@@ -627,8 +659,10 @@ def _null_trend_stats(E: np.ndarray, rho: np.ndarray, N: int, T: int, burn: int,
     common = E.mean(axis=0)
     idio = E - common
     n_e, S = E.shape[1], T + burn
-    V = (common[rng.integers(0, n_e, size=(reps, 1, S))]
-         + idio[np.arange(N)[None, :, None], rng.integers(0, n_e, size=(reps, N, S))])
+    c = np.take(common, rng.integers(0, n_e, size=(reps, 1, S)))
+    own = rng.integers(0, n_e, size=(reps, N, S))
+    own += (np.arange(N) * n_e)[None, :, None]  # unit i's residuals: positions i * n_e + draw
+    V = c + np.take(idio.ravel(), own)
     V = _ar_filter(V, rho)[:, :, burn:]  # the AR recursion from zero
     if time_demeaned:
         V = V - V.mean(axis=1, keepdims=True)

@@ -553,7 +553,7 @@ def _evidence(scorecard: Any, history: Any, pa: PanelArrays, opts: Options, resu
         "multiple_testing": {"method": "benjamini-hochberg", "alpha": float(opts.alpha),
                              "n_tests": n_tests, "note": FDR_NOTE},
         **({"robustness": _grid_record(pa, opts)} if opts.robustness else {}),
-        "links": [r.to_dict() for r in results],
+        "links": list(results),  # shared, not copied: LinkResult is read-only
         **sections,
         **({"discovery": discovery_info} if discovery_info is not None else {}),
         "warnings": warnings,
