@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from bsc_toolkit.evidence import parallel
-from bsc_toolkit.evidence.parallel import Beside, Ready
+from bsc_toolkit.evidence.parallel import Beside, Later
 
 FORK = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forking is used on Linux only")
 
@@ -77,7 +77,12 @@ def test_with_other_threads_running_it_uses_a_thread():
     finally:
         stop.set()
         t.join()
-    assert Ready(3).result() == 3
+    calls = []
+    part = Later(lambda x: calls.append(x) or x * 2, 3)
+    assert calls == [] and part.result() == 6 and part.result() == 6 and calls == [3]  # once, on demand
+    never = Later(calls.append, 4)
+    never.cancel()
+    assert never.result() is None and calls == [3]
 
 
 def test_the_cli_gives_the_same_evidence_forked_and_in_one_process(tmp_path):

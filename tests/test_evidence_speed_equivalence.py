@@ -226,7 +226,12 @@ def test_batched_dynamics_equal_one_by_one(n_units: int, n_periods: int, effects
     """The dynamics of links sharing their rows, computed together, equal link_dynamics per link."""
     from bsc_toolkit.evidence.batch import LinkRequest, test_links
     from bsc_toolkit.evidence.data import PanelArrays
-    from bsc_toolkit.evidence.dynamics import batch_dynamics, bootstrap_weights, link_dynamics, link_sample
+    from bsc_toolkit.evidence.dynamics import (
+        batch_dynamics,
+        bootstrap_weights,
+        link_dynamics,
+        link_sample,
+    )
     from bsc_toolkit.evidence.options import Options
 
     h = _random_history(n_units, n_periods, 6, seed=n_units + n_periods)

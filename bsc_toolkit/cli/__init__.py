@@ -194,5 +194,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def run() -> None:  # pragma: no cover - console script shim
-    sys.exit(main())
+def run() -> None:  # pragma: no cover - the console script and ``python -m bsc_toolkit.cli``
+    """Run ``bsc`` as a program: :func:`main`, then exit with its code.
+
+    The process ends right after: ``gc.freeze()`` spares the interpreter's shutdown a walk of the
+    garbage collector over every object the run made (measured: 0.1-0.2 s of a 1.8 s validation).
+    """
+    import gc
+
+    code = main()
+    gc.freeze()
+    sys.exit(code)

@@ -1,7 +1,5 @@
 """``python -m bsc_toolkit.cli`` runs the ``bsc`` command line."""
 
-import sys
+from . import run
 
-from . import main
-
-sys.exit(main())
+run()

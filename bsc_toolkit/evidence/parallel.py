@@ -28,17 +28,30 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
 
 
-class Ready:
-    """A part already computed (run in line): the same face as :class:`Beside`."""
+class Later:
+    """A part computed in line when its result is first asked for (one core, or ``jobs=1``): the
+    same face as :class:`Beside`.
 
-    def __init__(self, value: Any) -> None:
-        self.value = value
+    Examples
+    --------
+    >>> part = Later(sum, [1, 2, 3])
+    >>> part.result(), part.result()
+    (6, 6)
+    """
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._call: tuple[Callable[..., Any], tuple[Any, ...]] | None = (fn, args)
+        self.value: Any = None
 
     def result(self) -> Any:
+        if self._call is not None:
+            fn, args = self._call
+            self.value, self._call = fn(*args), None
         return self.value
 
     def cancel(self) -> None:
-        """Nothing to stop."""
+        """Nothing is running: the part is simply never computed."""
+        self._call = None
 
 
 class Beside:

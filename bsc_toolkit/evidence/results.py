@@ -193,6 +193,9 @@ class LinkResult:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("LinkResult is read-only")
 
+    def __reduce__(self) -> tuple[Any, ...]:  # pickle (a worker process sends results back)
+        return (LinkResult, (self._d,))
+
     # --------------------------------------------------------------- identity
     @property
     def from_(self) -> str:
@@ -427,6 +430,9 @@ class Evidence:
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Evidence is read-only")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_unpickle_evidence, (self._d, self._source))
 
     @property
     def links(self) -> tuple[LinkResult, ...]:
@@ -808,3 +814,9 @@ def _suggestion_frame(items: Sequence[Mapping[str, Any]]):
     return pd.DataFrame([{c: (",".join(map(str, s.get(c) or [])) if c == "lags"
                               else map_explanation(s) if c == "explained_by_map" else s.get(c)) for c in cols}
                          for s in items], columns=cols)
+
+
+def _unpickle_evidence(d: Mapping[str, Any], source: str | None) -> Evidence:
+    ev = Evidence(d)
+    object.__setattr__(ev, "_source", source)
+    return ev

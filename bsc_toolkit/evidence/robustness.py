@@ -49,7 +49,8 @@ from .options import Options
 from .results import LinkResult
 from .verdicts import apply_fdr
 
-__all__ = ["CHOICE_SHARE", "GRID_NOTE", "ROBUST_SHARE", "GridPoint", "grid", "robustness", "summarize"]
+__all__ = ["CHOICE_SHARE", "GRID_NOTE", "ROBUST_SHARE", "GridPoint", "grid", "grid_results", "robustness", "summarize",
+           "summarize_all"]
 
 #: share of estimable specifications that must agree with the headline for "robust" ...
 ROBUST_SHARE = 0.9
@@ -187,6 +188,30 @@ def robustness(
 
     ``links`` are the headline results (verdicts after FDR), ``requests`` what produced them.
     """
+    return summarize_all(links, grid_results(pa, requests, opts))
+
+
+def summarize_all(links: Sequence[LinkResult],
+                  per_link: Sequence[Sequence[tuple[GridPoint, LinkResult]]]) -> list[dict[str, Any]]:
+    """:func:`summarize` for every link, from the headline results and :func:`grid_results`."""
+    return [summarize(h, list(res)) for h, res in zip(links, per_link, strict=True)]
+
+
+#: what :func:`summarize` reads of a grid result (the rest stays in the worker that computed it)
+_KEPT = ("from", "to", "verdict", "long_run", "standardized_effect", "q_value")
+
+
+def _slim(r: LinkResult) -> LinkResult:
+    m = r.get("method", {})
+    return LinkResult({**{k: r.get(k) for k in _KEPT},
+                       "method": {k: m.get(k) for k in ("transform", "own_lags", "lags", "effects", "estimator")}})
+
+
+def grid_results(pa: PanelArrays, requests: Sequence[LinkRequest], opts: Options,
+                 ) -> list[list[tuple[GridPoint, LinkResult]]]:
+    """Every link's results over the grid (BH within each specification), in the order of
+    ``requests``: what :func:`summarize` needs of each, nothing that depends on the headline
+    results -- so the grid can run while the headline tests are still being computed."""
     points = grid(opts, is_panel=pa.is_panel, n_periods=pa.n_periods)
     reqs: list[LinkRequest] = []
     for gp in points:
@@ -213,5 +238,5 @@ def robustness(
     for g, gp in enumerate(points):
         done, _ = apply_fdr(flat[g * n:(g + 1) * n], opts.alpha)
         for i, r in enumerate(done):
-            per_link[i].append((gp, r))
-    return [summarize(h, res) for h, res in zip(links, per_link, strict=True)]
+            per_link[i].append((gp, _slim(r)))
+    return per_link

@@ -12,7 +12,7 @@ from .batch import LinkRequest, test_links
 from .data import PanelArrays
 from .dynamics import correct_links
 from .options import Options
-from .parallel import Beside, Ready
+from .parallel import Beside, Later, can_fork
 from .results import FORMAT, Evidence, LinkResult
 from .verdicts import FDR_NOTE, apply_fdr
 
@@ -258,17 +258,25 @@ def _validate(scorecard: Any, history: Any, opts: Options, progress: bool) -> Ev
     bar.stage("testing links")
     requests = [LinkRequest(tk, fk, lags=lk.lags, max_lag=lk.max_lag, from_=lk.source, to=lk.target,
                             expected_sign=lk.sign) for lk, fk, tk in plan]
-    results = test_links(pa, requests, opts)
-    if opts.bias_correction == "none":  # the corrected dynamics (issue 17) leave the verdicts
-        results, n_tests = apply_fdr(results, opts.alpha)  # alone: robustness starts at once
-    else:  # they change them: robustness waits for the corrected verdicts
-        results, n_tests = apply_fdr(correct_links(pa, results, opts), opts.alpha)
-    rob = _start_robustness(pa, results, requests, opts, bar)
+    kpis = [c for r in requests for c in (r.y_col, r.x_col)]
+    if opts.discovery or opts.drivers:
+        kpis += [k.id for k in scorecard.kpis if k.id in pa.columns]
+    _classify_in_halves(pa, list(dict.fromkeys(kpis)), opts)
+    # the robustness grid needs nothing of the headline tests: it starts first, beside them
+    rob = _start_robustness(pa, requests, opts)
     try:
-        if opts.bias_correction == "none":
+        results = test_links(pa, requests, opts)
+        if opts.bias_correction == "none":  # the corrected dynamics (issue 17) leave the verdicts alone
+            results, n_tests = apply_fdr(results, opts.alpha)
             results = correct_links(pa, results, opts)
+        else:  # they change them: the multiple-testing step uses the corrected tests
+            results, n_tests = apply_fdr(correct_links(pa, results, opts), opts.alpha)
+        headline = results
         sections, warnings = _sections(scorecard, pa, results, opts, bar)
-        records = rob.result() if rob is not None else None
+        per_link = None
+        if rob is not None:
+            bar.stage("robustness (specification grid)")
+            per_link = rob.result()
     except BaseException:
         if rob is not None:
             rob.cancel()
@@ -277,7 +285,10 @@ def _validate(scorecard: Any, history: Any, opts: Options, progress: bool) -> Ev
         pa.blocks.pop("block_bytes", None)
     warnings = notes + warnings
     results = sections.pop("links")
-    if records is not None:
+    if per_link is not None and results:
+        from .robustness import summarize_all
+
+        records = summarize_all(headline, per_link)
         results = [r._replace(robustness=rec) for r, rec in zip(results, records, strict=True)]
     bar.close()
     n_ins = sum(r.verdict == "insufficient_data" for r in results)
@@ -288,30 +299,58 @@ def _validate(scorecard: Any, history: Any, opts: Options, progress: bool) -> Ev
     return _evidence(scorecard, history, pa, opts, results, n_tests, sections, warnings)
 
 
-def _start_robustness(pa: PanelArrays, results: list[LinkResult], requests: list[LinkRequest],
-                      opts: Options, bar: _Progress) -> Ready | Beside | None:
-    """Start the robustness grid; its ``result()`` gives the records when they are done.
+def _classify(pa: PanelArrays, cols: list[str], effects: str) -> dict[Any, Any]:
+    """The classes of these columns (:func:`~.design.series_classes`) as cache entries."""
+    from .design import series_classes
+
+    series_classes(pa, cols, effects)
+    time_dm = effects in ("time", "both")
+    return {k: v for k, v in pa.class_cache.items() if k[1] == time_dm and k[2] in cols}
+
+
+def _classify_in_halves(pa: PanelArrays, cols: list[str], opts: Options) -> None:
+    """With ``transform='auto'`` every KPI is classed (unit-root and trend tests, a bootstrap for
+    the trends) before its first test: on two cores, half of them in a forked child while this
+    process does the other half (the same classes: each KPI's tests are its own)."""
+    jobs = opts.jobs or min(2, os.cpu_count() or 1)
+    time_dm = opts.effects in ("time", "both")
+    todo = [c for c in cols if (pa.is_panel, time_dm, c) not in pa.class_cache]
+    if opts.transform != "auto" or not pa.is_panel or jobs < 2 or len(todo) < 4 or not can_fork():
+        return
+    half = len(todo) // 2
+    other = Beside(_classify, pa, todo[half:], opts.effects)
+    try:
+        _classify(pa, todo[:half], opts.effects)
+    except BaseException:
+        other.cancel()
+        raise
+    pa.class_cache.update(other.result())
+
+
+def _start_robustness(pa: PanelArrays, requests: list[LinkRequest], opts: Options) -> Later | Beside | None:
+    """Start the robustness grid; its ``result()`` gives each link's grid results
+    (:func:`~.robustness.grid_results`) when they are done.
 
     With ``jobs`` > 1 (default: one per core, at most two) it runs beside the rest
     (:mod:`.parallel`: a forked process where that is safe, else a second thread) on its own copy
-    of the arrays, while the bias-corrected dynamics, driver models, chains and discovery run
-    here. The memory budget of the within-transformed blocks is split between the two.
+    of the arrays, while the headline tests, the bias-corrected dynamics, driver models, chains
+    and discovery run here. The memory budget of the within-transformed blocks is split between
+    the two.
     """
-    if not (opts.robustness and results):
+    if not (opts.robustness and requests):
         return None
-    from .robustness import robustness
+    from .robustness import grid_results
 
-    bar.stage("robustness (specification grid)")
     jobs = opts.jobs or min(2, os.cpu_count() or 1)
-    if jobs < 2 or not (opts.drivers or opts.chains or opts.discovery or opts.bias_correction == "none"):
-        return Ready(robustness(pa, results, requests, opts))
+    if jobs < 2:
+        return Later(grid_results, pa, requests, opts)
     from .batch import BLOCK_BYTES
 
     twin = PanelArrays(pa.units, pa.n_periods, dict(pa.columns), pa.is_panel, pa.source, pa.period_labels,
                        class_cache=pa.class_cache)
     for p in (pa, twin):
         p.blocks["block_bytes"] = BLOCK_BYTES // 2
-    return Beside(robustness, twin, results, requests, opts)
+    return Beside(grid_results, twin, requests, opts)
 
 
 def _driver_vs_links(dm: dict[str, Any], links: Sequence[LinkResult]) -> str | None:

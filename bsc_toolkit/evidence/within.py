@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["absorb", "count_effects", "group_mean", "n_effects", "n_trends", "unit_detrend"]
+__all__ = ["absorb", "absorb_rows", "count_effects", "group_mean", "n_effects", "n_trends", "unit_detrend"]
 
 
 def group_mean(v: np.ndarray, g: np.ndarray, n: int) -> np.ndarray:
@@ -107,6 +107,21 @@ def _absorb_rectangle(X: np.ndarray, nu: int, nt: int, effects: str, unit_trends
     if effects in ("time", "both"):
         Z -= Z.mean(axis=0, keepdims=True)
     return X
+
+
+def absorb_rows(Z3: np.ndarray, effects: str, unit_trends: bool) -> None:
+    """:func:`absorb` of a complete rectangle whose columns are stored as rows: ``Z3`` is
+    columns x units x periods, changed in place (the same projections as
+    :func:`_absorb_rectangle`, each along contiguous memory)."""
+    nt = Z3.shape[2]
+    if effects in ("unit", "both"):
+        Z3 -= Z3.mean(axis=2, keepdims=True)
+        if unit_trends and nt > 1:
+            tc = np.arange(nt, dtype=float) - (nt - 1) / 2.0
+            slope = (Z3 @ tc) / float(tc @ tc)  # columns x units
+            Z3 -= slope[:, :, None] * tc
+    if effects in ("time", "both"):
+        Z3 -= Z3.mean(axis=1, keepdims=True)
 
 
 def n_effects(effects: str, n_u: int, n_t: int) -> int:
