@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
                                  "--no-discovery"), 3)
         loop = folder / "loop.py"
         loop.write_text(LOOP, encoding="utf-8")
-        t_loop, _ = _timed([sys.executable, str(loop), str(csv), str(card)], 2)
+        t_loop, _ = _timed([sys.executable, str(loop), str(csv), str(card)], 3)
         figures.update(defaults_s=t_def, no_robustness_s=t_norob, links_only_s=t_links, loop_s=t_loop,
                        speedup_defaults=t_loop / t_def, robustness_cost_s=t_def - t_norob)
         print("bsc validate, 30 links, 500 units x 60 periods, 24 KPIs (whole processes, best of 3)")

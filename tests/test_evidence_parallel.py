@@ -44,6 +44,29 @@ def test_a_forked_part_returns_its_result_from_another_process(single_thread):
     np.testing.assert_array_equal(got, [2.25, 4.0])
 
 
+def _big(n):
+    return np.arange(n, dtype=float)
+
+
+@FORK
+def test_the_child_leaves_as_soon_as_its_answer_is_written(single_thread):
+    """A large answer does not keep the child (and its memory) alive until the parent reads it."""
+    import time
+
+    part = Beside(_big, 2_000_000)  # 16 MB: far more than a pipe holds
+    deadline = time.monotonic() + 30
+    state = ""
+    while time.monotonic() < deadline:
+        with open(f"/proc/{part._pid}/stat", encoding="ascii") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        if state == "Z":  # exited, waiting to be reaped by result()
+            break
+        time.sleep(0.05)
+    assert state == "Z", f"the child is still running (state {state}): it waits for the parent to read"
+    got = part.result()
+    assert got.shape == (2_000_000,) and got[-1] == 1_999_999.0
+
+
 @FORK
 def test_an_exception_in_the_child_is_raised_in_the_parent(single_thread):
     part = Beside(_boom, "the grid failed")

@@ -217,7 +217,7 @@ def solve_weighted(cp: Crossproducts, ws: np.ndarray) -> np.ndarray:
 
 
 #: links whose dynamics are computed together hold at most about this many bytes of stacked columns
-BATCH_BYTES = 150_000_000
+BATCH_BYTES = 40_000_000
 
 #: from this many units on, the unit bootstrap is taken to first order (see :func:`linear_bootstrap`)
 LINEAR_BOOTSTRAP_UNITS = 200
@@ -707,7 +707,19 @@ def _prefetch_dynamics(pa: PanelArrays, links: Sequence[LinkResult], W: np.ndarr
                        seed: int, controls: Sequence[str]) -> None:
     """Compute the dynamics of links with the same sample rows together (:func:`batch_dynamics`)
     and leave them in the cache :func:`cached_dynamics` reads; the rest go one by one there."""
-    groups: dict[Any, list[tuple[Any, LinkResult, Sample, Spec]]] = {}
+    # samples are large on large panels: each group is computed as soon as a chunk of it is
+    # there, so that at most a chunk of samples per group is held at a time
+    reps_of: dict[Any, Sample] = {}  # each group's first sample: the rows the others must equal
+    pending: dict[Any, list[tuple[Any, LinkResult, Sample, Spec]]] = {}
+    seen: dict[Any, int] = {}
+    n_boot = W.shape[0] if W is not None and W.size else 0
+
+    def flush(shape: Any) -> None:
+        part = pending.pop(shape, [])
+        if part:
+            for (key, *_), dyn in zip(part, batch_dynamics([x[1:] for x in part], pa, W), strict=True):
+                pa.blocks[key] = dyn
+
     for lk in links:
         key = _dynamics_key(lk, B, seed, controls)
         if (lk.verdict == "insufficient_data" or lk.long_run.estimate is None or key in pa.blocks
@@ -718,20 +730,18 @@ def _prefetch_dynamics(pa: PanelArrays, links: Sequence[LinkResult], W: np.ndarr
         if d.n_periods < 2 * need or not _unit_major(d) or spec.absorb_effects not in ("unit", "both"):
             continue
         shape = (d.n, d.X.shape[1], int(d.t.min()), spec.absorb_effects, spec.unit_trends)
-        groups.setdefault(shape, []).append((key, lk, d, spec))
-    for members in groups.values():
-        d0 = members[0][2]
-        same = [x for x in members if np.array_equal(x[2].unit_index, d0.unit_index)
-                and np.array_equal(x[2].t, d0.t) and np.array_equal(x[2].period_index, d0.period_index)]
-        if len(same) < 2:
-            continue
-        per_link = d0.n * (d0.X.shape[1] + 1) * 8 * (1 + (W.shape[0] if W is not None and W.size else 0)
-                                                      // max(int(d0.u.max()) + 1, 1))
-        step = max(1, BATCH_BYTES // max(per_link, 1))  # bounded memory on large panels
-        for a in range(0, len(same), step):
-            part = same[a:a + step]
-            for (key, *_), dyn in zip(part, batch_dynamics([x[1:] for x in part], pa, W), strict=True):
-                pa.blocks[key] = dyn
+        d0 = reps_of.setdefault(shape, d)
+        if d is not d0 and not (np.array_equal(d.unit_index, d0.unit_index) and np.array_equal(d.t, d0.t)
+                                and np.array_equal(d.period_index, d0.period_index)):
+            continue  # other rows: one by one
+        seen[shape] = seen.get(shape, 0) + 1
+        pending.setdefault(shape, []).append((key, lk, d, spec))
+        per_link = d.n * (d.X.shape[1] + 1) * 8 * (1 + n_boot // max(int(d.u.max()) + 1, 1))
+        if len(pending[shape]) >= max(2, BATCH_BYTES // max(per_link, 1)):  # bounded memory
+            flush(shape)
+    for shape in list(pending):
+        if seen[shape] >= 2:  # a group of one gains nothing: it goes one by one
+            flush(shape)
 
 
 def _corrected_cov(dyn: LinkDynamics, V_fe: np.ndarray | None) -> np.ndarray:

@@ -7,17 +7,20 @@ and sees the arrays without copying them (copy on write). Forking is only safe i
 runs a single thread (a Jupyter kernel or a progress-bar monitor has more), and only exists on
 POSIX systems; elsewhere the part runs in a thread, which gives the same results.
 
-The child sends its result back pickled through a pipe and leaves with ``os._exit`` (no atexit
-handlers, no flushing of the parent's buffers); an exception in the child is raised in the
+The child writes its result pickled to an unnamed temporary file and leaves at once with
+``os._exit`` (no atexit handlers, no flushing of the parent's buffers; its memory is freed while
+the parent goes on); an exception in the child is raised in the
 parent, and a child that dies without an answer is reported as an error naming its exit status.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -66,19 +69,31 @@ class Beside:
     def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
         self._state: dict[str, Any] = {}
         self._pid = 0
+        out = None
         if can_fork():
-            self._start_child(fn, *args)
+            try:
+                out = tempfile.TemporaryFile()
+            except OSError:  # no writable temporary folder: a thread instead
+                out = None
+        if out is not None:
+            self._start_child(out, fn, *args)
         else:
             from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(max_workers=1)
             self._future = self._pool.submit(fn, *args)
 
-    def _start_child(self, fn: Callable[..., Any], *args: Any) -> None:
-        r, w = os.pipe()
-        pid = os.fork()
+    def _start_child(self, out: Any, fn: Callable[..., Any], *args: Any) -> None:
+        # the answer goes through an unnamed temporary file, not a pipe: the child writes it and
+        # leaves at once (its memory freed), instead of waiting for the parent to read
+        gc.freeze()  # the child's collections leave the parent's objects alone (no copied pages)
+        try:
+            pid = os.fork()
+        except BaseException:
+            gc.unfreeze()
+            out.close()
+            raise
         if pid == 0:  # the child: compute, send, leave without running the parent's exit code
-            os.close(r)
             status = 0
             try:
                 try:
@@ -89,12 +104,12 @@ class Beside:
                         payload = pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
                     except Exception:  # noqa: BLE001 - an exception that cannot be pickled
                         payload = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
-                with os.fdopen(w, "wb") as out:
-                    out.write(payload)
+                out.write(payload)
+                out.flush()
             finally:
                 os._exit(status)
-        os.close(w)
-        self._pid, self._read = pid, r
+        gc.unfreeze()
+        self._pid, self._out = pid, out
 
     def result(self) -> Any:
         """The part's result (its exception is raised here)."""
@@ -105,10 +120,11 @@ class Beside:
                 self._pool.shutdown()
         if "answer" not in self._state:
             try:
-                with os.fdopen(self._read, "rb") as pipe:
-                    data = pipe.read()
-            finally:
                 _, code = os.waitpid(self._pid, 0)
+                self._out.seek(0)
+                data = self._out.read()
+            finally:
+                self._out.close()
             if not data:
                 raise RuntimeError(f"a worker process ({self._pid}) ended without a result "
                                    f"(exit status {os.waitstatus_to_exitcode(code)})")
@@ -129,7 +145,7 @@ class Beside:
         self._state["answer"] = (False, RuntimeError("cancelled"))
         try:
             os.kill(self._pid, signal.SIGKILL)
-            os.close(self._read)
             os.waitpid(self._pid, 0)
         except OSError:  # pragma: no cover - already gone
             pass
+        self._out.close()
