@@ -203,7 +203,20 @@ def test_constant_driver_and_outcome():
     x = np.repeat(rng.normal(size=(6, 1)), 20, axis=1)
     pa = PanelArrays.from_history(history_from_arrays({"x": x, "y": rng.normal(size=(6, 20))}))
     r = estimate_link(pa, "y", "x", lags=[1], transform="none")
-    assert r.verdict == "insufficient_data" and "constant within units" in r.reason
+    assert r.verdict == "insufficient_data" and "does not vary within units" in r.reason
+    assert "unit effects absorb it" in r.reason
+    # the same in every unit each period: the time effects absorb it
+    pa = PanelArrays.from_history(history_from_arrays({"x": np.tile(rng.normal(size=20), (6, 1)),
+                                                       "y": rng.normal(size=(6, 20))}))
+    r = estimate_link(pa, "y", "x", lags=[1], transform="none", effects="both")
+    assert "same in every unit in each period" in r.reason and "time effects absorb it" in r.reason
+    # a unit's level plus a common change (years of experience): neither alone, both together
+    exper = rng.integers(0, 20, size=(6, 1)) + np.arange(20)[None, :]
+    pa = PanelArrays.from_history(history_from_arrays({"x": exper.astype(float), "y": rng.normal(size=(6, 20))}))
+    r = estimate_link(pa, "y", "x", lags=[1], transform="none", effects="both")
+    assert r.verdict == "insufficient_data" and "unit and time effects are removed" in r.reason
+    assert "effects='unit'" in r.reason
+    assert estimate_link(pa, "y", "x", lags=[1], transform="none", effects="unit").verdict != "insufficient_data"
 
 
 def test_collinear_design_names_the_term():

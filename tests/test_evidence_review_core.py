@@ -347,14 +347,14 @@ def test_guards_give_insufficient_data_with_a_reason_and_never_raise(case):
     elif case == "constant_after_diff":
         cols = {"x": np.tile(np.arange(12.0), (6, 1)) * 2 + rng.normal(size=(6, 1)), "y": y}
         kw = dict(kw, transform="diff")
-        frag = "constant"
+        frag = "does not vary within units after transform 'diff'"
     elif case == "few_periods_panel":
         cols, frag = {"x": x[:, :3], "y": y[:, :3]}, "too few"
         kw = dict(kw, lags=[1, 2])
     else:
         xx = x.copy()
         xx[1:, :] = np.nan
-        cols, frag = {"x": xx, "y": y}, "units"
+        cols, frag = {"x": xx, "y": y}, "only one unit has complete data"
     pa = PanelArrays.from_history(history_from_arrays(cols))
     r = estimate_link(pa, "y", "x", **kw)
     assert r.verdict == "insufficient_data", (case, r.reason)

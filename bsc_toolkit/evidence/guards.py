@@ -63,11 +63,38 @@ def _flat(v: np.ndarray, raw: np.ndarray) -> bool:
     return float(np.std(v)) <= 1e-10 * max(float(np.abs(raw).max()), 1e-300)
 
 
+def _no_variation(spec: Spec, raw: np.ndarray, d: Sample) -> str:
+    """How a series (``raw``: as the model sees it before the effects) lost all its variation, in
+    the words of the effects that absorbed it."""
+    tr = f"after transform '{spec.transform}'"
+    if not spec.has_effects:
+        return f"is constant {tr}"
+    scale = max(float(np.abs(raw).max()), 1e-300)
+
+    def flat_within(codes: np.ndarray) -> bool:
+        n = int(codes.max()) + 1
+        cnt = np.maximum(np.bincount(codes, minlength=n), 1)
+        mean = np.bincount(codes, weights=raw, minlength=n) / cnt
+        return float(np.abs(raw - mean[codes]).max()) <= 1e-10 * scale
+
+    if spec.effects in ("time", "both") and d.n_units == 1:
+        return (f"has no variation left {tr}: only one unit has complete data, and with time effects a "
+                f"single unit leaves nothing to compare")
+    if spec.effects in ("unit", "both") and flat_within(d.u):
+        return f"does not vary within units {tr}, so the unit effects absorb it"
+    if spec.effects in ("time", "both") and flat_within(d.t - d.t.min()):
+        return f"is the same in every unit in each period {tr}, so the time effects absorb it"
+    if spec.effects == "both":
+        return (f"has no variation left once the unit and time effects are removed {tr}: it is a unit's "
+                f"own level plus a change common to all units (as years of experience or age are), so "
+                f"its effect cannot be told apart from those effects; try effects='unit'")
+    return f"has no variation left within units {tr}"
+
+
 def constant_outcome(d: Sample, ya: np.ndarray, spec: Spec, y_col: str) -> str | None:
     within_y = ya if spec.has_effects else d.y - d.y.mean()
     if float(np.std(within_y)) <= 1e-10 * max(float(np.abs(d.y).max()), 1e-300):
-        where = " within units" if spec.is_panel else ""
-        return f"outcome '{y_col}' is constant{where} after transform '{spec.transform}'"
+        return f"outcome '{y_col}' {_no_variation(spec, d.y, d)}"
     return None
 
 
@@ -75,8 +102,7 @@ def constant_driver(d: Sample, Xa: np.ndarray, spec: Spec, x_col: str) -> str | 
     for j in range(d.n_driver_terms):
         col = Xa[:, j] if spec.has_effects else d.X[:, j] - d.X[:, j].mean()
         if _flat(col, d.X[:, j]):
-            where = " within units" if spec.is_panel else ""
-            return f"driver '{x_col}' ({d.names[j]}) is constant{where} after transform '{spec.transform}'"
+            return f"driver '{x_col}' ({d.names[j]}) {_no_variation(spec, d.X[:, j], d)}"
     return None
 
 

@@ -166,8 +166,9 @@ def mackinnon_p(stat: np.ndarray, regression: str) -> np.ndarray:
 
     c = _MACKINNON[regression]
     stat = np.asarray(stat, dtype=float)
-    small = np.polyval(c["small"][::-1], stat)
-    large = np.polyval(c["large"][::-1], stat)
+    with np.errstate(invalid="ignore", over="ignore"):  # a degenerate series' NaN/inf statistic
+        small = np.polyval(c["small"][::-1], stat)
+        large = np.polyval(c["large"][::-1], stat)
     p = ndtr(np.where(stat <= c["star"], small, large))
     return np.where(stat > c["max"], 1.0, np.where(stat < c["min"], 0.0, p))
 
