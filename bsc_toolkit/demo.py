@@ -72,15 +72,23 @@ class DemoResult:
         planted = sum(1 for r in self.comparison if r["planted"] == "effect")
         found = sum(1 for r in self.comparison if r["planted"] == "effect" and r["verdict"] == "supported")
         nulls = [r for r in self.comparison if r["planted"] == "null"]
-        false_pos = sum(1 for r in nulls if r["verdict"] in ("supported", "contradicted"))
+        flagged = [r for r in nulls if r["verdict"] in ("supported", "contradicted")]
         lines = [
             f"bsc demo finished in {self.seconds:.1f} s ({self.report.renderer}); files in {self.out_dir}:",
             *(f"  {k:<14} {v}" for k, v in self.files.items()),
             f"Planted truth vs verdicts: {found} of {planted} planted effects found (supported); "
-            f"{false_pos} of {len(nulls)} links without a planted effect flagged; "
+            f"{len(flagged)} of {len(nulls)} links without a planted effect flagged; "
             f"{self.n_agree} of {len(self.comparison)} verdicts agree with the truth.",
-            f"Open the report: {self.report_path}",
         ]
+        for r in flagged:
+            common = r.get("shared_drivers") or []
+            if common:
+                lines.append(
+                    f"  {r['from']} -> {r['to']} has no planted effect, but {', '.join(map(str, common))} drive(s) "
+                    f"both ends through planted effects: a shared cause makes {r['from']} predict {r['to']}, "
+                    f"which a test of one link at a time (its driver's past and the outcome's own past) "
+                    f"cannot tell from an effect")
+        lines.append(f"Open the report: {self.report_path}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -127,6 +135,7 @@ def compare_with_truth(truth: list[dict[str, Any]], evidence: dict[str, Any]) ->
     True
     """
     by_key = {(lk.get("from"), lk.get("to")): lk for lk in evidence.get("links") or []}
+    planted_edges = [(t.get("from"), t.get("to")) for t in truth if t.get("planted", "effect") == "effect"]
     rows = []
     for t in truth:
         lk = by_key.get((t.get("from"), t.get("to")), {})
@@ -138,8 +147,38 @@ def compare_with_truth(truth: list[dict[str, Any]], evidence: dict[str, Any]) ->
             "planted_sign": t.get("planted_sign"), "expected_sign": expected, "verdict": verdict,
             "estimate": (lk.get("long_run") or {}).get("estimate"), "q_value": lk.get("q_value"),
             "agrees": _agrees(planted, t.get("planted_sign"), verdict, expected),
+            "shared_drivers": (shared_drivers(planted_edges, t.get("from"), t.get("to"))
+                               if planted != "effect" else []),
         })
     return rows
+
+
+def shared_drivers(edges: list[tuple[Any, Any]], a: Any, b: Any) -> list[Any]:
+    """Nodes that reach both ``a`` and ``b`` along ``edges``, the path to ``b`` not through ``a``:
+    common causes that make ``a`` predict ``b`` without an effect of ``a`` on ``b``.
+
+    Examples
+    --------
+    >>> shared_drivers([("P1", "C2"), ("P1", "C3"), ("C3", "F2")], "C2", "F2")
+    ['P1']
+    >>> shared_drivers([("P1", "C2"), ("C2", "F2")], "C2", "F2")
+    []
+    """
+    succ: dict[Any, set[Any]] = {}
+    for u, v in edges:
+        succ.setdefault(u, set()).add(v)
+
+    def reach(start: Any, avoid: Any) -> set[Any]:
+        seen, stack = set(), [start]
+        while stack:
+            for n in succ.get(stack.pop(), ()):
+                if n != avoid and n not in seen:
+                    seen.add(n)
+                    stack.append(n)
+        return seen
+
+    nodes = sorted({u for u, _ in edges} | {v for _, v in edges}, key=str)
+    return [z for z in nodes if z not in (a, b) and a in reach(z, b) and b in reach(z, a)]
 
 
 def _reporter(progress: bool) -> Callable[[int, str], None]:

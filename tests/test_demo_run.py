@@ -35,6 +35,19 @@ def test_demo_writes_every_artefact(demo, capsys):
     assert f"{n} hypothesised cause-and-effect links of the scorecard were tested" in html
 
 
+def test_demo_explains_a_flagged_link_without_a_planted_effect(tmp_path):
+    """The summary a user reads says why a null link came out significant when the map explains it."""
+    from bsc_toolkit.demo import run_demo
+
+    res = run_demo(tmp_path, seed=7, progress=False, formats=())
+    flagged = [r for r in res.comparison if r["planted"] == "null" and r["verdict"] in ("supported", "contradicted")]
+    assert any(r["shared_drivers"] for r in flagged), "seed 7 flags a null link with a shared driver (C2 -> F2)"
+    for r in flagged:
+        if r["shared_drivers"]:
+            assert f"{r['from']} -> {r['to']} has no planted effect, but" in res.summary
+            assert "shared cause" in res.summary
+
+
 def test_demo_python_api_compares_with_truth():
     from bsc_toolkit.demo import compare_with_truth
 
@@ -43,6 +56,12 @@ def test_demo_python_api_compares_with_truth():
     ev = {"links": [{"from": "A", "to": "B", "verdict": "supported"}, {"from": "B", "to": "C", "verdict": "supported"}]}
     rows = compare_with_truth(truth, ev)
     assert [r["agrees"] for r in rows] == [True, False]
+    # a null link whose ends share a planted driver is explained (a confounder, not an effect)
+    truth = [{"from": "Z", "to": "A", "planted": "effect"}, {"from": "Z", "to": "M", "planted": "effect"},
+             {"from": "M", "to": "B", "planted": "effect"}, {"from": "A", "to": "B", "planted": "null"}]
+    ev = {"links": [{"from": t["from"], "to": t["to"], "verdict": "supported"} for t in truth]}
+    rows = compare_with_truth(truth, ev)
+    assert rows[-1]["shared_drivers"] == ["Z"] and rows[0]["shared_drivers"] == []
 
 
 def test_demo_help_teaches(capsys):
