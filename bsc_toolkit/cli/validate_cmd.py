@@ -116,9 +116,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="skip re-testing each link over the grid of defensible specifications "
                         "(transform, own lags, driver lags, effects; labels robust/fragile)")
     p.add_argument("--jobs", type=int_between(0, 8), default=0, metavar="N",
-                   help="workers for independent parts of the run (the robustness grid in a second process "
-                        "beside the dynamics, drivers, chains and discovery); 0 (default): one per core, "
-                        "at most 2; 1: everything in one process; results are the same")
+                   help="processes for independent parts of the run (half of the unit-root and trend "
+                        "tests, then the robustness grid, in a second process beside the link tests, "
+                        "dynamics, drivers, chains and discovery); 0 (default): one per core, at most 2 "
+                        "(more would not help: the parts are two); 1: everything in one process; the "
+                        "results are the same")
     p.add_argument("--seasonal", action="store_true",
                    help="month/quarter/week-of-year effects as controls (monthly, quarterly or weekly "
                         "data; time effects absorb them already)")

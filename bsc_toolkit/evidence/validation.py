@@ -206,9 +206,10 @@ def validate(
         Period-of-year effects (monthly, weekly or quarterly data) as controls, for seasonal
         KPIs; with time effects in the model they are absorbed already.
     jobs : int
-        Threads for the independent parts of a run (the robustness grid beside the driver
-        models, chains and discovery); 0 (default): one per core, at most 2. The results do not
-        depend on it.
+        Workers for the independent parts of a run: half of the unit-root and trend tests, then
+        the robustness grid, beside the link tests, dynamics, driver models, chains and discovery
+        (a forked process on Linux in a single-threaded program, else a thread); 0 (default): one
+        per core, at most 2; 1: all in line. The results do not depend on it.
 
     Returns
     -------
