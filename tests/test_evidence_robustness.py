@@ -60,13 +60,49 @@ def test_planted_links_are_robust_and_traps_never_robust_supported_study():
 def test_the_grid_is_the_documented_one():
     o = Options().resolve(is_panel=True)
     g = grid(o, is_panel=True, n_periods=40)
-    assert len(g) == 3 * 3 * 3 * 2 and {p.transform for p in g} == {"none", "detrend", "diff"}
-    assert {p.own_lags for p in g} == {0, 1, 2} and {p.effects for p in g} == {"unit", "both"}
-    assert {p.lag_choice for p in g} == {"headline", "lag 1", "1..2"}
+    plain = [p for p in g if not p.others]
+    assert len(plain) == 3 * 3 * 3 * 2 and {p.transform for p in plain} == {"none", "detrend", "diff"}
+    assert {p.own_lags for p in plain} == {0, 1, 2} and {p.effects for p in plain} == {"unit", "both"}
+    assert {p.lag_choice for p in plain} == {"headline", "lag 1", "1..2"}
+    # plus the headline model with the outcome's other drivers (a conditional test)
+    assert [(p.transform, p.own_lags, p.lag_choice, p.effects) for p in g if p.others] == [
+        (o.transform, o.own_lags, "headline", o.effects)]
     short = grid(o, is_panel=True, n_periods=24)  # short panels add iv-fd specifications
     assert [p.estimator for p in short].count("iv-fd") == 2
     single = grid(Options().resolve(is_panel=False), is_panel=False, n_periods=80)
-    assert len(single) == 27 and {p.effects for p in single} == {"none"}
+    assert len(single) == 27 + 1 and {p.effects for p in single} == {"none"}
+    assert not any(p.others for p in grid(o.replace(estimator="iv-fd"), is_panel=True, n_periods=24))
+
+
+def test_a_link_explained_by_a_shared_driver_is_fragile():
+    """C2 -> F2 without an effect, but P1 drives C2 and (through C3) F2: the link test alone finds
+    C2 -> F2; with F2's other hypothesised drivers in the model it does not, so it is fragile with
+    the flip named; the true links stay robust."""
+    rng = np.random.default_rng(3)
+    N, T = 40, 40
+    e = {k: rng.normal(size=(N, T)) for k in ("p1", "c2", "c3", "f2")}
+    v = {k: np.zeros((N, T)) for k in e}
+    for t in range(1, T):
+        v["p1"][:, t] = 0.5 * v["p1"][:, t - 1] + e["p1"][:, t]
+        v["c2"][:, t] = 0.3 * v["c2"][:, t - 1] + 0.8 * v["p1"][:, t - 1] + e["c2"][:, t]
+        v["c3"][:, t] = 0.3 * v["c3"][:, t - 1] + 0.8 * v["p1"][:, t - 1] + e["c3"][:, t]
+        v["f2"][:, t] = 0.3 * v["f2"][:, t - 1] + 0.8 * v["c3"][:, t - 1] + e["f2"][:, t]
+    from bsc_toolkit.evidence.batch import LinkRequest, test_links
+    from bsc_toolkit.evidence.data import PanelArrays
+    from bsc_toolkit.evidence.robustness import grid_results, summarize_all
+    from bsc_toolkit.evidence.verdicts import apply_fdr
+
+    pa = PanelArrays.from_history(history_from_arrays(v))
+    o = Options(transform="none").resolve(is_panel=True)
+    reqs = [LinkRequest("c2", "p1", lags=[1], from_="P1", to="C2"), LinkRequest("c3", "p1", lags=[1], from_="P1", to="C3"),
+            LinkRequest("f2", "c3", lags=[1], from_="C3", to="F2"), LinkRequest("f2", "c2", lags=[1], from_="C2", to="F2")]
+    head, _ = apply_fdr(test_links(pa, reqs, o), o.alpha)
+    recs = summarize_all(head, grid_results(PanelArrays.from_history(history_from_arrays(v)), reqs, o))
+    assert head[3].verdict == "supported"  # the one-link test is fooled by the shared driver
+    assert recs[3]["label"] == "fragile" and "other_drivers=included" in recs[3]["flips"]
+    cond = [s for s in recs[3]["specs"] if s["other_drivers"] == "included"]
+    assert len(cond) == 1 and cond[0]["verdict"] == "not_supported"
+    assert [r["label"] for r in recs[:3]] == ["robust"] * 3
 
 
 def _lk(verdict: str, effect: float = 0.3, **method) -> LinkResult:

@@ -114,7 +114,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="skip the exploratory search for candidate and reverse links")
     p.add_argument("--no-robustness", action="store_true",
                    help="skip re-testing each link over the grid of defensible specifications "
-                        "(transform, own lags, driver lags, effects; labels robust/fragile)")
+                        "(transform, own lags, driver lags, effects, the outcome's other drivers; labels "
+                        "robust/fragile)")
     p.add_argument("--jobs", type=int_between(0, 8), default=0, metavar="N",
                    help="processes for independent parts of the run (half of the unit-root and trend "
                         "tests, then the robustness grid, in a second process beside the link tests, "

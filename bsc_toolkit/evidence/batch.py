@@ -181,14 +181,15 @@ def _model_columns(plan: LinkPlan, lags: Sequence[int]) -> tuple[tuple[str, int]
     """The outcome and the regressors as (column, lag): driver lags, own lags, controls."""
     y = (plan.y_col, 0)
     X = [(plan.x_col, lag) for lag in lags] + [(plan.y_col, j) for j in range(1, plan.opts.own_lags + 1)]
-    X += [(c, 0) for c in plan.opts.controls]
+    X += [(c, 0) for c in plan.opts.controls] + list(plan.opts.lagged_controls)
     return y, X
 
 
 def _names(plan: LinkPlan) -> list[str]:
     """Regressor names as the one-by-one design writes them (``x.L1``, ``y.L1``, ``control``)."""
     return ([f"{plan.x_col}.L{lag}" for lag in plan.lags]
-            + [f"{plan.y_col}.L{j}" for j in range(1, plan.opts.own_lags + 1)] + list(plan.opts.controls))
+            + [f"{plan.y_col}.L{j}" for j in range(1, plan.opts.own_lags + 1)] + list(plan.opts.controls)
+            + [f"{c}.L{g}" for c, g in plan.opts.lagged_controls])
 
 
 def _ratio(G: np.ndarray) -> np.ndarray:
@@ -377,7 +378,7 @@ def test_links(pa: PanelArrays, requests: Sequence[LinkRequest], opts: Options) 
     for i, p in plans.items():
         if i in one_by_one or not p.needs_bic or bic_too_short(pa, p):
             continue
-        groups.setdefault((_shape(p.spec), p.opts.max_lag, p.opts.own_lags, p.opts.controls), []).append(i)
+        groups.setdefault((_shape(p.spec), p.opts.max_lag, p.opts.own_lags, p.opts.controls, p.opts.lagged_controls), []).append(i)
     _prefetch(pa, [plans[i] for idx in groups.values() for i in idx], fit=False)
     for _, idx in sorted(groups.items(), key=lambda kv: _block_order(kv[0], plans[kv[1][0]])):
         left = {id(p) for p in _bic_batch(pa, [plans[i] for i in idx])}
@@ -399,7 +400,7 @@ def test_links(pa: PanelArrays, requests: Sequence[LinkRequest], opts: Options) 
     fit_groups: dict[Any, list[int]] = {}
     for i, p in plans.items():
         if results[i] is None:
-            fit_groups.setdefault((_shape(p.spec), tuple(p.lags), p.opts.own_lags, p.opts.controls), []).append(i)
+            fit_groups.setdefault((_shape(p.spec), tuple(p.lags), p.opts.own_lags, p.opts.controls, p.opts.lagged_controls), []).append(i)
     _prefetch(pa, [plans[i] for idx in fit_groups.values() for i in idx], fit=True)
     for _, idx in sorted(fit_groups.items(), key=lambda kv: _block_order(kv[0], plans[kv[1][0]], fit=True)):
         done, _ = _fit_batch(pa, [plans[i] for i in idx])

@@ -122,13 +122,13 @@ class PanelArrays:
 
     def regressors(
         self, y_col: str, drivers: Sequence[tuple[str, Sequence[int]]], own_lags: int,
-        controls: Sequence[str], diff: bool,
+        controls: Sequence[str], diff: bool, lagged_controls: Sequence[tuple[str, int]] = (),
     ) -> tuple[list[np.ndarray], list[str]]:
         """Outcome and regressor arrays (units x periods) with their names.
 
         The first array is the outcome (no name); then each driver at each of its lags
-        (``x.L1``), the outcome's own lags ``1..own_lags`` (``y.L1``) and the controls,
-        all differenced within unit when ``diff``.
+        (``x.L1``), the outcome's own lags ``1..own_lags`` (``y.L1``), the controls and the
+        lagged controls (``z.L1``), all differenced within unit when ``diff``.
         """
         arrays = [self.lagged(y_col, 0, diff)]
         names: list[str] = []
@@ -142,6 +142,9 @@ class PanelArrays:
         for c in controls:
             arrays.append(self.lagged(c, 0, diff))
             names.append(c)
+        for c, lag in lagged_controls:
+            arrays.append(self.lagged(c, lag, diff))
+            names.append(f"{c}.L{lag}")
         return arrays, names
 
 

@@ -230,15 +230,16 @@ def sample_start(drivers: Sequence[tuple[str, Sequence[int]]], own_lags: int, di
 def build_sample(
     pa: PanelArrays, y_col: str, drivers: Sequence[tuple[str, Sequence[int]]], own_lags: int,
     controls: Sequence[str], spec: Spec, start: int | None = None,
+    lagged_controls: Sequence[tuple[str, int]] = (),
 ) -> Sample:
     """Rows where the outcome, every driver lag, own lag and control are present.
 
     Column order: driver lags (in the order given), own lags 1..own_lags,
-    controls, ``trend``, ``const``.
+    controls, lagged controls, ``trend``, ``const``.
     """
     if start is None:
-        start = sample_start(drivers, own_lags, spec.diff)
-    arrays, names = pa.regressors(y_col, drivers, own_lags, controls, spec.diff)
+        start = sample_start([*drivers, *((c, [g]) for c, g in lagged_controls)], own_lags, spec.diff)
+    arrays, names = pa.regressors(y_col, drivers, own_lags, controls, spec.diff, lagged_controls)
     n_drv = sum(len(lags) for _, lags in drivers)
     return select_sample(arrays, names, start, spec.trend_col, spec.const, n_drv, own_lags)
 

@@ -35,13 +35,14 @@ class LagChoice:
 def bic_lag_order(
     pa: PanelArrays, y_col: str, drivers: Sequence[tuple[str, Sequence[int] | None]], p_max: int,
     own_lags: int, controls: Sequence[str], spec: Spec, start: int,
+    lagged_controls: Sequence[tuple[str, int]] = (),
 ) -> LagChoice:
     """BIC choice of p for the drivers whose lags are None (the others keep their lags).
 
     The sample starts at period ``start`` for every candidate model.
     """
     full = [(c, list(lags) if lags is not None else list(range(1, p_max + 1))) for c, lags in drivers]
-    d = build_sample(pa, y_col, full, own_lags, controls, spec, start=start)
+    d = build_sample(pa, y_col, full, own_lags, controls, spec, start=start, lagged_controls=lagged_controls)
     if d.n == 0:
         return LagChoice(1, 0, "")
     yy, XX = absorbed(d, spec)

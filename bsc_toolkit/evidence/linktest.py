@@ -81,12 +81,16 @@ class LinkPlan:
     @property
     def bic_start(self) -> int:
         """First period of the common sample on which BIC compares lag orders."""
-        return max(self.opts.max_lag, self.opts.own_lags) + (1 if self.spec.diff else 0)
+        return max(self.opts.max_lag, self.opts.own_lags, self._other_lag) + (1 if self.spec.diff else 0)
 
     @property
     def start(self) -> int:
         """First period of the estimation sample (after the chosen lags)."""
-        return max(max(self.lags), self.opts.own_lags) + (1 if self.spec.diff else 0)
+        return max(max(self.lags), self.opts.own_lags, self._other_lag) + (1 if self.spec.diff else 0)
+
+    @property
+    def _other_lag(self) -> int:
+        return max((g for _, g in self.opts.lagged_controls), default=0)
 
 
 def _short_data_caveat(pa: PanelArrays, y_col: str, x_col: str, opts: Options, caveats: list[str]) -> None:
@@ -103,7 +107,7 @@ def start_link(
 ) -> LinkPlan | LinkResult:
     """Options checked, the record started, the spec decided; a LinkResult when already done
     (no values, or the iv-fd estimator, which runs its own pipeline)."""
-    for c in (y_col, x_col, *opts.controls):
+    for c in (y_col, x_col, *opts.controls, *(c for c, _ in opts.lagged_controls)):
         if c not in pa.columns:
             raise DataError(f"column '{c}' is not in the KPI history", file=pa.source, column=c)
     method: dict[str, Any] = {
@@ -111,6 +115,7 @@ def start_link(
         "transform_reason": "", "effects": opts.effects, "covariance": opts.cov,
         "lags": list(lags) if lags is not None else [], "lag_selection": "explicit",
         "own_lags": opts.own_lags, "controls": list(opts.controls),
+        **({"other_drivers": [f"{c}.L{g}" for c, g in opts.lagged_controls]} if opts.lagged_controls else {}),
     }
     base: dict[str, Any] = {
         "from": from_ or x_col, "to": to or y_col, "from_kpi": x_col, "to_kpi": y_col,
@@ -148,7 +153,7 @@ def choose_lags(pa: PanelArrays, plan: LinkPlan) -> str | None:
     if why:
         return why
     set_bic_lags(plan, bic_lag_order(pa, plan.y_col, [(plan.x_col, None)], o.max_lag, o.own_lags,
-                                     o.controls, plan.spec, plan.bic_start))
+                                     o.controls, plan.spec, plan.bic_start, o.lagged_controls))
     return None
 
 
@@ -166,7 +171,8 @@ def set_bic_lags(plan: LinkPlan, choice: LagChoice) -> None:
 def enough_periods(pa: PanelArrays, plan: LinkPlan) -> str | None:
     o, spec = plan.opts, plan.spec
     usable = pa.n_periods - plan.start
-    k_min = len(plan.lags) + o.own_lags + len(o.controls) + int(spec.trend_col) + int(spec.const)
+    k_min = (len(plan.lags) + o.own_lags + len(o.controls) + len(o.lagged_controls) + int(spec.trend_col)
+             + int(spec.const))
     need = (k_min + guards.MIN_DF_RESID) if not pa.is_panel else (
         3 if (spec.unit_trends or spec.effects == "both") else 2)
     return guards.too_few_periods(usable, need, pa.n_periods, guards.lag_text(plan.lags), o.own_lags,
@@ -293,7 +299,8 @@ def _root_after_diff(pa: PanelArrays, y_col: str, x_col: str, opts: Options, spe
 def finish_link(pa: PanelArrays, plan: LinkPlan) -> LinkResult:
     """Sample, guards, fit and result of a planned link (lags chosen, periods checked)."""
     o, spec, base = plan.opts, plan.spec, plan.base
-    d = build_sample(pa, plan.y_col, [(plan.x_col, plan.lags)], o.own_lags, o.controls, spec)
+    d = build_sample(pa, plan.y_col, [(plan.x_col, plan.lags)], o.own_lags, o.controls, spec,
+                     lagged_controls=o.lagged_controls)
     base.update(n_obs=d.n, n_dropped=int(d.n_candidates - d.n), n_units=d.n_units, n_periods=d.n_periods)
     if d.n == 0:
         return insufficient_link(base, "no period has the outcome, every driver lag and control all present")

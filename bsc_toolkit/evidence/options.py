@@ -136,6 +136,9 @@ class Options:
     #: threads for independent parts of a run (0: one per core, at most 2); results do not depend on it
     jobs: int = 0
     bias_correction: str = "none"
+    #: (column, lag) regressors after the controls: the outcome's other hypothesised drivers in the
+    #: robustness grid's "other drivers included" specification (not a user setting)
+    lagged_controls: tuple[tuple[str, int], ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         choice(self.effects, "effects", EFFECTS, auto=True)
@@ -154,6 +157,11 @@ class Options:
         if isinstance(ctrl, str) or not all(isinstance(c, str) for c in ctrl):
             raise OptionError(f"`controls` must be a list of column names, got {ctrl!r}")
         object.__setattr__(self, "controls", tuple(ctrl))
+        lc = self.lagged_controls
+        if isinstance(lc, str) or not all(isinstance(c, (tuple, list)) and len(c) == 2 and isinstance(c[0], str)
+                                          and isinstance(c[1], int) and 0 <= c[1] <= _limits.MAX_LAGS for c in lc):
+            raise OptionError(f"`lagged_controls` must be (column, lag) pairs, got {lc!r}")
+        object.__setattr__(self, "lagged_controls", tuple((str(c), int(g)) for c, g in lc))
         for name in ("drivers", "chains", "discovery", "robustness", "seasonal"):
             if not isinstance(getattr(self, name), bool):
                 raise OptionError(f"`{name}` must be True or False, got {getattr(self, name)!r}")
@@ -178,6 +186,7 @@ class Options:
         d = dataclasses.asdict(self)
         d["controls"] = list(self.controls)
         d.pop("jobs")
+        d.pop("lagged_controls")
         return d
 
 

@@ -60,8 +60,9 @@ CHOICE_SHARE = 0.75
 IV_FD_PERIODS = 30
 GRID_NOTE = (
     "specification curve: transform none/detrend/diff x own lags 0-2 x driver lags (headline, lag 1 "
-    "only, 1..max_lag) x effects unit/unit+time (panels), plus iv-fd for panels under 30 periods; "
-    "BH within each specification; robust = at least 90% of the specifications with a verdict agree "
+    "only, 1..max_lag) x effects unit/unit+time (panels), plus iv-fd for panels under 30 periods, "
+    "plus the headline model with the outcome's other hypothesised drivers as regressors (a driver "
+    "shared in the map cannot pass for an effect); BH within each specification; robust = at least 90% of the specifications with a verdict agree "
     "with the headline, at least 75% within every value of every choice, and none is significant "
     "with the opposite sign"
 )
@@ -76,6 +77,8 @@ class GridPoint:
     lag_choice: str  # "headline" | "lag 1" | "1..p"
     effects: str
     estimator: str = "ols"
+    #: the outcome's other hypothesised drivers in the regression too (at their links' lags)
+    others: bool = False
 
     def options(self, base: Options) -> Options:
         return base.replace(transform=self.transform, own_lags=self.own_lags, effects=self.effects,
@@ -91,7 +94,29 @@ def grid(opts: Options, *, is_panel: bool, n_periods: int) -> list[GridPoint]:
     if is_panel and n_periods < IV_FD_PERIODS and opts.effects in ("unit", "both") and opts.cov in (
             "unadjusted", "robust", "clustered"):
         out += [GridPoint(tr, 1, "headline", opts.effects, "iv-fd") for tr in ("none", "detrend")]
+    if opts.estimator == "ols":  # the headline's model with the outcome's other drivers as regressors
+        out.append(GridPoint(opts.transform, opts.own_lags, "headline", opts.effects, others=True))
     return out
+
+
+def other_drivers(rq: LinkRequest, requests: Sequence[LinkRequest]) -> tuple[tuple[str, int], ...]:
+    """The outcome's other hypothesised drivers at their links' lags (lag 1 where BIC chooses),
+    as (column, lag) regressors: a driver shared with them in the map then cannot pass for an
+    effect of this link (a conditional test).
+
+    Examples
+    --------
+    >>> reqs = [LinkRequest("F2", "C1", lags=[1]), LinkRequest("F2", "C2", lags=[1]),
+    ...         LinkRequest("F2", "C3"), LinkRequest("C2", "P1", lags=[1])]
+    >>> other_drivers(reqs[1], reqs)
+    (('C1', 1), ('C3', 1))
+    """
+    out: dict[tuple[str, int], None] = {}
+    for r in requests:
+        if r.y_col == rq.y_col and r.x_col not in (rq.x_col, rq.y_col):
+            for lag in (r.lags if r.lags else [1]):
+                out[(r.x_col, int(lag))] = None
+    return tuple(out)
 
 
 def _lags(choice: str, link_lags: Sequence[int] | None, max_lag: int) -> list[int] | None:
@@ -106,7 +131,7 @@ def _key(r: LinkResult) -> tuple[Any, ...]:
     """What makes two specifications of a link the same model."""
     m = r.get("method", {})
     return (m.get("transform"), m.get("own_lags"), tuple(m.get("lags") or []), m.get("effects"),
-            m.get("estimator"))
+            m.get("estimator"), tuple(m.get("other_drivers") or []))
 
 
 def _spec_record(gp: GridPoint | None, r: LinkResult) -> dict[str, Any]:
@@ -116,6 +141,7 @@ def _spec_record(gp: GridPoint | None, r: LinkResult) -> dict[str, Any]:
         "transform": m.get("transform"), "own_lags": m.get("own_lags"), "lags": list(m.get("lags") or []),
         "lag_choice": gp.lag_choice if gp else "headline", "effects": m.get("effects"),
         "estimator": "iv-fd" if m.get("estimator") == "iv-fd" else "ols",
+        "other_drivers": "included" if m.get("other_drivers") else "excluded",
         "verdict": r.verdict, "effect": lr.estimate, "ci_low": lr.ci_low, "ci_high": lr.ci_high,
         "std_effect": r.standardized_effect, "q_value": r.q_value, "headline": gp is None,
     }
@@ -126,7 +152,7 @@ def _range(values: list[float | None]) -> list[float] | None:
     return [float(min(v)), float(max(v))] if v else None
 
 
-DIMENSIONS = ("transform", "own_lags", "lag_choice", "effects", "estimator")
+DIMENSIONS = ("transform", "own_lags", "lag_choice", "effects", "estimator", "other_drivers")
 
 
 def _choice_agreement(specs: list[dict[str, Any]], verdict: str) -> dict[str, float]:
@@ -204,7 +230,8 @@ _KEPT = ("from", "to", "verdict", "long_run", "standardized_effect", "q_value")
 def _slim(r: LinkResult) -> LinkResult:
     m = r.get("method", {})
     return LinkResult({**{k: r.get(k) for k in _KEPT},
-                       "method": {k: m.get(k) for k in ("transform", "own_lags", "lags", "effects", "estimator")}})
+                       "method": {k: m.get(k) for k in ("transform", "own_lags", "lags", "effects", "estimator",
+                                                         "other_drivers") if k in m}})
 
 
 def grid_results(pa: PanelArrays, requests: Sequence[LinkRequest], opts: Options,
@@ -218,8 +245,9 @@ def grid_results(pa: PanelArrays, requests: Sequence[LinkRequest], opts: Options
         o = gp.options(opts)
         for rq in requests:
             ml = rq.max_lag if rq.max_lag is not None else opts.max_lag
+            ro = o.replace(lagged_controls=other_drivers(rq, requests)) if gp.others else o
             reqs.append(LinkRequest(rq.y_col, rq.x_col, lags=_lags(gp.lag_choice, rq.lags, ml), max_lag=rq.max_lag,
-                                    from_=rq.from_, to=rq.to, expected_sign=rq.expected_sign, options=o))
+                                    from_=rq.from_, to=rq.to, expected_sign=rq.expected_sign, options=ro))
     # the grid's groups use their blocks one after the other: keep one at a time (the memory of
     # the last is reused for the next instead of touching fresh pages)
     prefetch_unit_roots(pa, [c for rq in requests for c in (rq.y_col, rq.x_col)],

@@ -60,7 +60,8 @@ def _grid_record(pa: PanelArrays, opts: Options) -> dict[str, Any]:
             "choices": {"transform": ["none", "detrend", "diff"], "own_lags": [0, 1, 2],
                         "driver_lags": sorted({p.lag_choice for p in points}),
                         "effects": sorted({p.effects for p in points}),
-                        "estimator": sorted({p.estimator for p in points})}}
+                        "estimator": sorted({p.estimator for p in points}),
+                        "other_drivers": sorted({"included" if p.others else "excluded" for p in points})}}
 
 
 def _intake(history: Any) -> dict[str, Any]:
@@ -199,7 +200,8 @@ def validate(
 
     robustness : bool
         Re-test every link over a documented grid of defensible specifications (transform,
-        own lags, driver lags, effects, and iv-fd for short panels) and label each verdict
+        own lags, driver lags, effects, iv-fd for short panels, and the outcome's other
+        hypothesised drivers as regressors) and label each verdict
         ``robust`` or ``fragile`` (``links[].robustness``; see
         :mod:`bsc_toolkit.evidence.robustness`).
     seasonal : bool

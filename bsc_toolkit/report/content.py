@@ -198,6 +198,8 @@ _FLIP_WORDS = {
     ("effects", "none"): "no fixed effects",
     ("estimator", "iv-fd"): "the iv-fd estimator",
     ("estimator", "ols"): "the fixed-effects (OLS) estimator",
+    ("other_drivers", "included"): "adding the outcome's other drivers in the map",
+    ("other_drivers", "excluded"): "leaving out the outcome's other drivers",
 }
 
 
