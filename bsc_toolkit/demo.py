@@ -82,12 +82,15 @@ class DemoResult:
         ]
         for r in flagged:
             common = r.get("shared_drivers") or []
-            if common:
-                lines.append(
-                    f"  {r['from']} -> {r['to']} has no planted effect, but {', '.join(map(str, common))} drive(s) "
-                    f"both ends through planted effects: a shared cause makes {r['from']} predict {r['to']}, "
-                    f"which a test of one link at a time (its driver's past and the outcome's own past) "
-                    f"cannot tell from an effect")
+            if not common:
+                continue
+            caught = r.get("robustness") == "fragile" and "other_drivers=included" in r.get("flips", [])
+            lines.append(
+                f"  {r['from']} -> {r['to']} has no planted effect, but {', '.join(map(str, common))} drive(s) "
+                f"both ends through planted effects: a shared cause makes {r['from']} predict {r['to']}, "
+                f"which a test of one link at a time cannot tell from an effect"
+                + (f"; the robustness grid catches it: with {r['to']}'s other drivers in the model the "
+                   f"link is not supported, so it is marked fragile" if caught else ""))
         lines.append(f"Open the report: {self.report_path}")
         return "\n".join(lines)
 
@@ -149,6 +152,8 @@ def compare_with_truth(truth: list[dict[str, Any]], evidence: dict[str, Any]) ->
             "agrees": _agrees(planted, t.get("planted_sign"), verdict, expected),
             "shared_drivers": (shared_drivers(planted_edges, t.get("from"), t.get("to"))
                                if planted != "effect" else []),
+            "robustness": (lk.get("robustness") or {}).get("label"),
+            "flips": list((lk.get("robustness") or {}).get("flips") or []),
         })
     return rows
 

@@ -46,6 +46,9 @@ def test_demo_explains_a_flagged_link_without_a_planted_effect(tmp_path):
         if r["shared_drivers"]:
             assert f"{r['from']} -> {r['to']} has no planted effect, but" in res.summary
             assert "shared cause" in res.summary
+            # the conditional specification of the robustness grid flags it
+            assert r["robustness"] == "fragile" and "other_drivers=included" in r["flips"]
+            assert "the robustness grid catches it" in res.summary
 
 
 def test_demo_python_api_compares_with_truth():
