@@ -103,6 +103,11 @@ def test_a_link_explained_by_a_shared_driver_is_fragile():
     cond = [s for s in recs[3]["specs"] if s["other_drivers"] == "included"]
     assert len(cond) == 1 and cond[0]["verdict"] == "not_supported"
     assert [r["label"] for r in recs[:3]] == ["robust"] * 3
+    # the console says what the conditional specification found, naming the outcome's other drivers
+    from bsc_toolkit.evidence.text import _fragile
+
+    text = " ".join(_fragile([{**h.to_dict(), "robustness": rec} for h, rec in zip(head, recs, strict=True)]))
+    assert "with F2's other drivers in the map (C3) in the model it is not supported" in " ".join(text.split())
 
 
 def _lk(verdict: str, effect: float = 0.3, **method) -> LinkResult:

@@ -111,6 +111,21 @@ def _table(rows: Sequence[Sequence[str]], widths: Sequence[int]) -> list[str]:
     return ["".join(f"{c:<{w}}" for c, w in zip(r, cols, strict=True)).rstrip() for r in cells]
 
 
+def _shared_driver_note(lk: Mapping[str, Any], links: Sequence[Mapping[str, Any]]) -> str:
+    """What the conditional specification says, when it flips the link: with the outcome's other
+    drivers in the model the verdict changes, so a driver they share may explain the link."""
+    r = lk.get("robustness") or {}
+    if "other_drivers=included" not in (r.get("flips") or []):
+        return ""
+    cond = [sp for sp in r.get("specs") or [] if sp.get("other_drivers") == "included"]
+    others = [str(o.get("from")) for o in links if o.get("to") == lk.get("to") and o.get("from") != lk.get("from")]
+    if not cond or not others:
+        return ""
+    return (f"with {lk.get('to')}'s other drivers in the map ({', '.join(others)}) in the model it is "
+            f"{VERDICT_WORDS.get(str(cond[0].get('verdict')), cond[0].get('verdict'))}: a driver they share "
+            f"with {lk.get('from')} may explain the association")
+
+
 def _link_name(lk: Mapping[str, Any]) -> str:
     return f"{lk.get('from')} -> {lk.get('to')}"
 
@@ -234,6 +249,9 @@ def _fragile(links: list[Mapping[str, Any]]) -> list[str]:
             f"of {r.get('n_estimable')} specifications with a verdict ({r.get('n_specs')} tried); it changes "
             f"with {flips}; effect range {fmt_ci(*(r.get('effect_range') or (None, None)))}",
             WIDTH, subsequent_indent="    ")
+        shared = _shared_driver_note(lk, links)
+        if shared:
+            out += textwrap.wrap(shared, WIDTH, initial_indent="    ", subsequent_indent="    ")
     if out:
         out = ["", "Fragile verdicts (they change with defensible choices of the specification):", *out]
     elif any((lk.get("robustness") or {}).get("label") for lk in links):
