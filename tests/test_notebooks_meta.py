@@ -160,3 +160,36 @@ def test_a_broken_notebook_fails_nbval(tmp_path):
     (changed / src.name).write_text(json.dumps(nb2))
     r = _run_nbval(changed)
     assert r.returncode != 0 and "1 failed" in r.stdout, r.stdout[-2000:]
+
+
+def test_a_kernel_that_fails_to_start_is_started_again(monkeypatch):
+    """notebooks/conftest.py: a kernel start that fails (two workers' kernels on one port, a slow
+    start on a busy machine) is retried; three failures still fail, with the last error."""
+    pytest.importorskip("nbval")
+    from nbval import kernel as nbk
+
+    import notebooks.conftest  # noqa: F401 - installs the retry
+
+    calls = []
+    real = nbk.start_new_kernel
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel didn't respond in 60 seconds")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(nbk, "start_new_kernel", flaky)
+    k = nbk.RunningKernel("python3")
+    try:
+        assert len(calls) == 2
+    finally:
+        k.stop()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no kernel today")
+
+    monkeypatch.setattr(nbk, "start_new_kernel", broken)
+    monkeypatch.setattr(notebooks.conftest.time, "sleep", lambda s: None)
+    with pytest.raises(RuntimeError, match="no kernel today"):
+        nbk.RunningKernel("python3")

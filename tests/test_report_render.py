@@ -372,3 +372,40 @@ def test_quarto_warnings_reach_the_user(tmp_path):
     out = render_quarto(qmd, ["html"], warnings=warnings, timeout=300)
     assert out["html"].is_file()
     assert any(w.startswith("quarto: ") and "table" in w.lower() for w in warnings), warnings
+
+
+TALL_CARD = """
+name: Four lanes, one objective each
+objectives:
+- {id: F1, perspective: financial, name: Higher wages, kpis: [{id: lwage, name: Log hourly wage, unit: log USD, direction: up, indicator: lagging}]}
+- {id: C1, perspective: customer, name: Union coverage, kpis: [{id: union, name: Union member, unit: share, direction: up, indicator: lagging}]}
+- {id: P1, perspective: internal_process, name: Hours worked, kpis: [{id: hours, name: Annual hours, unit: hours, direction: up, indicator: leading}]}
+- {id: L1, perspective: learning_growth, name: Experience, kpis: [{id: exper, name: Experience, unit: years, direction: up, indicator: leading}]}
+links:
+- {from: P1, to: F1, sign: positive, lags: [1]}
+- {from: C1, to: F1, sign: positive, lags: [1]}
+- {from: L1, to: P1, sign: positive, lags: [1]}
+"""
+
+
+def test_a_tall_strategy_map_stays_on_the_first_page(tmp_path):
+    """A map of four narrow lanes is taller than wide: sized so that summary, map and the first
+    findings share page 1 instead of leaving it almost empty (seen on linearmodels' wage_panel)."""
+    from bsc_toolkit.evidence import validate
+    from bsc_toolkit.history import simulate_history
+    from bsc_toolkit.report.builder import _svg_aspect
+    from bsc_toolkit.scorecard import parse_scorecard
+
+    sc = parse_scorecard(TALL_CARD)
+    ev = validate(sc, simulate_history(sc, n_units=20, n_periods=16, seed=2).history, robustness=False,
+                  discovery=False, drivers=False, chains=False)
+    res = build_report(sc, kind="validation", evidence=ev, out_dir=tmp_path / "r", formats=("pdf",),
+                       renderer="pandoc")
+    aspect = _svg_aspect(tmp_path / "r" / "figures" / "strategy_map.svg")
+    assert aspect is not None and aspect < 1  # taller than wide
+    width = re.search(r"strategy_map\.svg\)\{#fig-strategy-map width=\"(\d+)%\"\}", res.qmd.read_text(encoding="utf-8"))
+    assert width and 35 <= int(width.group(1)) < 80
+    need_pdftotext()
+    page1 = _flat(subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(res.outputs["pdf"]), "-"],
+                                 capture_output=True, text=True, check=True).stdout)
+    assert "Summary" in page1 and "Figure 1" in page1 and "Key findings" in page1, page1[:400]

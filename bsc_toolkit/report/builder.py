@@ -175,6 +175,22 @@ def _draw_map(scorecard: Scorecard, evidence: Evidence | None, statuses: ScoreRe
         return {}
 
 
+def _svg_aspect(path: Path | None) -> float | None:
+    """Width / height of an SVG from its root element's size (graphviz writes it in pt)."""
+    if path is None:
+        return None
+    import re
+
+    try:
+        head = Path(path).read_text(encoding="utf-8", errors="replace")[:4000]
+    except OSError:
+        return None
+    m = re.search(r'<svg[^>]*?\bwidth="([\d.]+)(?:pt|px)?"[^>]*?\bheight="([\d.]+)(?:pt|px)?"', head, re.S)
+    if not m or float(m.group(2)) <= 0:
+        return None
+    return float(m.group(1)) / float(m.group(2))
+
+
 # ------------------------------------------------------------------ staging and signals
 @contextlib.contextmanager
 def _terminate_as_exit() -> Iterator[None]:
@@ -453,6 +469,7 @@ def _build_in(out: Path, final: Path, *, scorecard: Scorecard, kind: str, ev: di
         figures={k: f"figures/{p.name}" for k, p in figures.items()},
         narrative=narrative_md, narrative_source=narrative_source, critique=critique_md, okrs=okrs_md,
         actuals_source=actuals_source,
+        aspects={k: a for k, a in (("strategy_map", _svg_aspect(figures.get("strategy_map"))),) if a},
     )
     body = body_for(kind, ctx)
     if warnings:

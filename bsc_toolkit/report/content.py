@@ -53,6 +53,8 @@ class ReportContext:
     okrs: str = ""  # sanitised Markdown
     actuals_source: str = "scorecard"
     notes: list[str] = field(default_factory=list)
+    #: width / height of figures where known (the strategy map), to size them for the page
+    aspects: dict[str, float] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ helpers
@@ -61,6 +63,20 @@ def _figure(ctx: ReportContext, key: str, caption: str, width: str = "100%") -> 
     if not path:
         return ""
     return f"![{caption}]({path}){{#fig-{key.replace('_', '-')} width=\"{width}\"}}\n"
+
+
+#: A4 text width with the report's margins, and the height a first-page map may take (the summary
+#: above it and the page's header and footer stay on the page)
+TEXT_WIDTH_CM = 16.8
+FIRST_PAGE_MAP_CM = 13.0
+
+
+def _first_page_width(ctx: ReportContext, key: str, cap: float = 0.8) -> str:
+    """A figure width that keeps a tall figure (a strategy map with many lanes) on the first page."""
+    aspect = ctx.aspects.get(key)
+    if not aspect or aspect <= 0:
+        return f"{cap:.0%}"
+    return f"{max(0.35, min(cap, FIRST_PAGE_MAP_CM * aspect / TEXT_WIDTH_CM)):.0%}"
 
 
 def _callout(kind: str, title: str, body: str) -> str:
@@ -622,7 +638,7 @@ def validation_body(ctx: ReportContext) -> str:
     parts.append(_callout("note", "Summary", summary))
     if "strategy_map" in ctx.figures:
         parts.append(_figure(ctx, "strategy_map", f"Strategy map of {md_escape(sc.name)} with the evidence per "
-                             "link (arrow colour = verdict).", width="80%"))
+                             "link (arrow colour = verdict).", width=_first_page_width(ctx, "strategy_map")))
     parts.append("## Key findings {#sec-findings}\n")
     parts.append(top_findings(ctx))
     flags = flags_list(ctx)
@@ -966,7 +982,7 @@ def client_body(ctx: ReportContext) -> str:
     if "strategy_map" in ctx.figures:
         parts.append(_figure(ctx, "strategy_map", f"Strategy map of {md_escape(sc.name)}"
                              + (" with the evidence per link (arrow colour = verdict)." if ctx.evidence else "."),
-                             width="80%"))
+                             width=_first_page_width(ctx, "strategy_map")))
     if ctx.evidence:
         parts.append("## Key findings {#sec-findings}\n")
         parts.append(top_findings(ctx))
