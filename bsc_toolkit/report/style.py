@@ -181,6 +181,8 @@ def report_css() -> str:
         "caption,figcaption{color:#444;font-size:.9rem;text-align:left;padding:.3rem 0}",
         "figure{margin:1.2rem 0}",
         "figure img,figure svg{max-width:100%;height:auto}",
+        # a tall strategy map is narrowed to fit page 1 of the PDF; on screen it keeps its size
+        "#fig-strategy-map img{width:80%!important}",
         ".badge{display:inline-block;padding:.05em .5em;border-radius:.3em;font-size:.85em;font-weight:600;"
         "white-space:nowrap;line-height:1.4;vertical-align:baseline}",
         ".badge .badge-letter{display:inline-block;font-weight:800;margin-right:.35em;padding:0 .25em;"
