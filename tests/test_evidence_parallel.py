@@ -87,16 +87,26 @@ def test_cancel_stops_the_child_and_reaps_it(single_thread):
         part.result()
 
 
-def test_with_other_threads_running_it_uses_a_thread():
+def test_with_other_threads_running_it_runs_in_line_when_asked():
+    """No fork beside other threads, and no second thread either (nothing to gain under the
+    interpreter lock, and warning filters are not thread-safe): the part runs when its result is
+    asked for, in this thread."""
     stop = threading.Event()
     t = threading.Thread(target=stop.wait)
     t.start()
     try:
         assert not parallel.can_fork()
-        part = Beside(_pid, None)
-        assert part._pid == 0 and part.result() == os.getpid()
+        threads = threading.active_count()
+        calls = []
+        part = Beside(lambda x: calls.append(threading.get_ident()) or os.getpid(), None)
+        assert calls == []  # nothing ran yet
+        assert part._pid == 0 and part.result() == os.getpid() and calls == [threading.get_ident()]
         with pytest.raises(ValueError, match="x"):
             Beside(_boom, "x").result()
+        gone = Beside(calls.append, "never")
+        gone.cancel()
+        assert gone.result() is None and "never" not in calls
+        assert threading.active_count() == threads  # no thread was started
     finally:
         stop.set()
         t.join()

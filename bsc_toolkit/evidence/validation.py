@@ -210,7 +210,7 @@ def validate(
     jobs : int
         Workers for the independent parts of a run: half of the unit-root and trend tests, then
         the robustness grid, beside the link tests, dynamics, driver models, chains and discovery
-        (a forked process on Linux in a single-threaded program, else a thread); 0 (default): one
+        (a forked process on Linux in a single-threaded program, else in line); 0 (default): one
         per core, at most 2; 1: all in line. The results do not depend on it.
 
     Returns
@@ -335,7 +335,7 @@ def _start_robustness(pa: PanelArrays, requests: list[LinkRequest], opts: Option
     (:func:`~.robustness.grid_results`) when they are done.
 
     With ``jobs`` > 1 (default: one per core, at most two) it runs beside the rest
-    (:mod:`.parallel`: a forked process where that is safe, else a second thread) on its own copy
+    (:mod:`.parallel`: a forked process where that is safe, else in line at the end) on its own copy
     of the arrays, while the headline tests, the bias-corrected dynamics, driver models, chains
     and discovery run here. The memory budget of the within-transformed blocks is split between
     the two.
