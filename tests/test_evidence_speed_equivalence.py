@@ -333,3 +333,31 @@ def test_lagged_controls_batched_equal_linearmodels(lags) -> None:
         for f in ("estimate", "std_error", "p_value"):
             assert_allclose(getattr(a.long_run, f), getattr(b.long_run, f), rtol=1e-7)
         assert [t.name for t in a.terms] == [t.name for t in b.terms]
+
+
+@pytest.mark.parametrize("transform", ["none", "detrend", "diff"])
+def test_rectangle_sample_equals_the_selected_sample(transform) -> None:
+    """The dynamics read a complete panel's sample straight off the arrays: the same Sample as
+    selecting complete rows; a column with a hole falls back to the selection."""
+    from bsc_toolkit.evidence.batch import LinkRequest, test_links
+    from bsc_toolkit.evidence.data import PanelArrays
+    from bsc_toolkit.evidence.dynamics import _rectangle_sample, link_sample
+    from bsc_toolkit.evidence.options import Options
+
+    for holes in (False, True):
+        pa = PanelArrays.from_history(_random_history(12, 20, 3, seed=3, holes=holes))
+        o = Options(transform=transform, own_lags=2).resolve(is_panel=True)
+        for lk in test_links(pa, [LinkRequest("k1", "k0", lags=[1, 3]), LinkRequest("k2", "k1", lags=[0])], o):
+            fast = _rectangle_sample(lk, pa)
+            want, _ = link_sample(lk, pa)
+            if want.n < want.n_candidates:  # a hole (k0, and k1 built from it): the selection decides
+                assert holes and fast is None
+                continue
+            assert fast is not None
+            got, _ = fast
+            np.testing.assert_array_equal(got.y, want.y)
+            np.testing.assert_array_equal(got.X, want.X)
+            for f in ("u", "t", "unit_index", "period_index"):
+                np.testing.assert_array_equal(getattr(got, f), getattr(want, f), err_msg=f)
+            assert (got.names, got.n_candidates, got.balanced, got.n_driver_terms, got.n_own) == (
+                want.names, want.n_candidates, want.balanced, want.n_driver_terms, want.n_own)
