@@ -83,7 +83,7 @@ class KPIHistory:
         ``intake.to_dict()`` is the shape stored in the evidence file; ``intake.short``
         is what ``bsc validate`` prints, ``intake.text`` what ``bsc data`` prints.
         """
-        return DataSummary.from_history(self)
+        return _summarize(self)
 
     @property
     def units(self) -> pd.Index:
@@ -201,3 +201,65 @@ class KPIHistory:
             f"KPIHistory({kind} x {self.n_periods} {self.frequency} periods, "
             f"{len(self.columns)} columns, source={self.source!r})"
         )
+
+
+def _summarize(history: KPIHistory) -> DataSummary:
+    """The data summary of any KPIHistory (loaded, simulated or built in code).
+
+    A *grid gap* is a period inside a unit's own span (between its first and last period
+    with data) where the unit has no value at all; periods before a unit starts or after it
+    ends are not gaps.
+    """
+    log = history.load_log or LoadLog()
+    labels = _labels(history)
+    gaps = _gaps(history, labels)
+    panel = bool(history.is_panel)
+    miss = history.data.isna().mean() if len(history.data) else None
+    return DataSummary(
+        source=str(history.source),
+        layout=log.layout,
+        frequency=str(history.frequency),
+        n_units=history.n_units if panel else None,
+        n_periods=history.n_periods,
+        first_period=labels[0] if labels else None,
+        last_period=labels[-1] if labels else None,
+        grid_gaps=sum(len(v) for v in gaps.values()),
+        gap_units=gaps if panel else None,
+        gap_periods=None if panel else next(iter(gaps.values()), []),
+        missing_share={str(c): round(float(miss[c]), 4) if miss is not None else 1.0 for c in history.columns},
+        conversions=log.conversions,
+        merged_units=log.merged_units if panel else None,
+        columns_mapped=dict(log.columns_mapped),
+        notes=tuple(history.notes),
+        unit_column=history.unit_column if panel else None,
+        period_column=history.period_column,
+        units=[str(u) for u in history.units] if panel else None,
+        controls=tuple(history.controls),
+        n_rows=log.n_rows,
+        columns_ignored=log.columns_ignored,
+    )
+
+
+def _labels(history: KPIHistory) -> list[str]:
+    try:
+        return [str(x) for x in history.period_labels]
+    except (AttributeError, TypeError, ValueError, KeyError):
+        return [str(x) for x in history.periods]
+
+
+def _gaps(history: KPIHistory, labels: list[str]) -> dict[str, list[str]]:
+    """Per unit: the period labels inside its span where it has no value at all."""
+    data = history.data
+    if data.empty or data.shape[1] == 0:
+        return {}
+    codes, uniques = pd.factorize(data.index.get_level_values(0))
+    frame = pd.DataFrame({"u": codes, "t": np.asarray(data.index.get_level_values(1), dtype=np.int64)})
+    seen = frame[data.notna().any(axis=1).to_numpy()]
+    span = seen.groupby("u")["t"].agg(["min", "max", "nunique"])
+    holes = span[span["max"] - span["min"] + 1 > span["nunique"]]
+    out: dict[str, list[str]] = {}
+    for u, row in holes.iterrows():
+        have = set(seen.loc[seen["u"] == u, "t"].tolist())
+        missing = [i for i in range(int(row["min"]), int(row["max"]) + 1) if i not in have]
+        out[str(uniques[int(u)])] = [labels[i] if 0 <= i < len(labels) else str(i) for i in missing]
+    return out
