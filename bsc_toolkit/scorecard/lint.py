@@ -129,6 +129,13 @@ def lint(sc: Scorecard) -> Findings:
 
 
 def _lint(sc: Scorecard) -> Iterator[Finding]:
+    yield from _lint_measures(sc)
+    yield from _lint_map(sc)
+    yield from _lint_balance(sc)
+
+
+def _lint_measures(sc: Scorecard) -> Iterator[Finding]:
+    """KPI count, objectives per perspective, KPIs per objective, each KPI's own fields."""
     kpis = sc.kpis
     n = len(kpis)
     if n < MIN_KPIS:
@@ -186,7 +193,9 @@ def _lint(sc: Scorecard) -> Iterator[Finding]:
                               f"green threshold {t.green:g} is worse than red {t.red:g} for direction '{k.direction}'",
                               "swap the thresholds or fix the direction", where)
 
-    # ----------------------------------------------------------- the map
+
+def _lint_map(sc: Scorecard) -> Iterator[Finding]:
+    """The strategy map: link directions, cycles, dead ends, drivers of the financial objectives."""
     level = {o.id: o.perspective.level for o in sc.objectives}
     graph = objective_graph(sc)
     for i, lk in enumerate(sc.links):
@@ -252,6 +261,11 @@ def _lint(sc: Scorecard) -> Iterator[Finding]:
                           "link leading customer, process or learning KPIs to this objective: a scorecard of outcomes only cannot steer",
                           o.id)
 
+
+def _lint_balance(sc: Scorecard) -> Iterator[Finding]:
+    """KPIs spread over the perspectives, and weights."""
+    n = len(sc.kpis)
+    per_p = {p: sc.objectives_in(p) for p in PERSPECTIVE_ORDER}
     if n >= 8:
         counts = {p: sum(len(ob.kpis) for ob in per_p[p]) for p in PERSPECTIVE_ORDER}
         for p, c in counts.items():
