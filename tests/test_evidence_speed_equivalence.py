@@ -335,29 +335,27 @@ def test_lagged_controls_batched_equal_linearmodels(lags) -> None:
         assert [t.name for t in a.terms] == [t.name for t in b.terms]
 
 
-@pytest.mark.parametrize("transform", ["none", "detrend", "diff"])
-def test_rectangle_sample_equals_the_selected_sample(transform) -> None:
-    """The dynamics read a complete panel's sample straight off the arrays: the same Sample as
-    selecting complete rows; a column with a hole falls back to the selection."""
-    from bsc_toolkit.evidence.batch import LinkRequest, test_links
-    from bsc_toolkit.evidence.data import PanelArrays
-    from bsc_toolkit.evidence.dynamics import _rectangle_sample, link_sample
-    from bsc_toolkit.evidence.options import Options
+@pytest.mark.parametrize("start,trend_col", [(0, False), (2, True), (3, False)])
+def test_complete_sample_equals_the_searched_one(start, trend_col) -> None:
+    """select_sample takes every row in order when all are complete; the rows it finds by search
+    when one unit has a missing outcome are the same rows, values and codes for the others."""
+    from bsc_toolkit.evidence.design import select_sample
 
-    for holes in (False, True):
-        pa = PanelArrays.from_history(_random_history(12, 20, 3, seed=3, holes=holes))
-        o = Options(transform=transform, own_lags=2).resolve(is_panel=True)
-        for lk in test_links(pa, [LinkRequest("k1", "k0", lags=[1, 3]), LinkRequest("k2", "k1", lags=[0])], o):
-            fast = _rectangle_sample(lk, pa)
-            want, _ = link_sample(lk, pa)
-            if want.n < want.n_candidates:  # a hole (k0, and k1 built from it): the selection decides
-                assert holes and fast is None
-                continue
-            assert fast is not None
-            got, _ = fast
-            np.testing.assert_array_equal(got.y, want.y)
-            np.testing.assert_array_equal(got.X, want.X)
-            for f in ("u", "t", "unit_index", "period_index"):
-                np.testing.assert_array_equal(getattr(got, f), getattr(want, f), err_msg=f)
-            assert (got.names, got.n_candidates, got.balanced, got.n_driver_terms, got.n_own) == (
-                want.names, want.n_candidates, want.balanced, want.n_driver_terms, want.n_own)
+    rng = np.random.default_rng(start)
+    arrays = [rng.normal(size=(6, 12)) for _ in range(4)]
+    names = ["x.L1", "x.L2", "y.L1"]
+    full = select_sample(arrays, names, start, trend_col, False, 2, 1)
+    holed = [a.copy() for a in arrays]
+    holed[0][2, :] = np.nan  # unit 2 has no outcome: the search path
+    part = select_sample(holed, names, start, trend_col, False, 2, 1)
+    keep = full.unit_index != 2
+    np.testing.assert_array_equal(part.y, full.y[keep])
+    np.testing.assert_array_equal(part.X, full.X[keep])
+    np.testing.assert_array_equal(part.unit_index, full.unit_index[keep])
+    np.testing.assert_array_equal(part.period_index, full.period_index[keep])
+    np.testing.assert_array_equal(part.t, full.t[keep])
+    np.testing.assert_array_equal(part.u, np.unique(full.u[keep], return_inverse=True)[1])
+    assert full.balanced and part.balanced and full.names == part.names
+    assert full.n == 6 * (12 - start) and full.n_candidates == part.n_candidates
+    np.testing.assert_array_equal(full.u, np.repeat(np.arange(6), 12 - start))
+    np.testing.assert_array_equal(full.period_index, np.tile(np.arange(start, 12), 6))

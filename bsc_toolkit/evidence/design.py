@@ -197,8 +197,15 @@ def select_sample(
     N, T = arrays[0].shape
     stack = np.stack([a[:, start:] for a in arrays], axis=-1)  # N x T' x m
     ok = np.isfinite(stack).all(axis=-1)
-    uu, tt = np.nonzero(ok)
-    vals = stack[uu, tt]
+    complete = bool(ok.all())
+    if complete:  # every row (the usual case): the rows in order, no search and no gather
+        Tp = ok.shape[1]
+        uu = np.repeat(np.arange(N, dtype=np.int64), Tp)
+        tt = np.tile(np.arange(Tp, dtype=np.int64), N)
+        vals = stack.reshape(N * Tp, stack.shape[-1])
+    else:
+        uu, tt = np.nonzero(ok)
+        vals = stack[uu, tt]
     tt = tt + start
     y = vals[:, 0]
     X = vals[:, 1:]
@@ -212,10 +219,13 @@ def select_sample(
     # re-code units to 0..n-1 in the sample; periods keep their spacing on the grid (0 = first
     # period in the sample), so that unit trends stay linear in time when a whole period is missing
     # np.nonzero lists rows unit by unit: codes from the runs of equal units (no sort needed)
-    u_codes = (np.cumsum(np.r_[True, uu[1:] != uu[:-1]]) - 1) if len(uu) else uu
-    t_codes = tt - tt.min() if len(tt) else tt
-    rows = ok.any(axis=1)
-    balanced = bool(ok[rows].all(axis=0).sum() == ok[rows].any(axis=0).sum()) if rows.any() else True
+    if complete:  # every unit in every period: the codes are the positions
+        u_codes, t_codes, balanced = uu, tt - start, True
+    else:
+        u_codes = (np.cumsum(np.r_[True, uu[1:] != uu[:-1]]) - 1) if len(uu) else uu
+        t_codes = tt - tt.min() if len(tt) else tt
+        rows = ok.any(axis=1)
+        balanced = bool(ok[rows].all(axis=0).sum() == ok[rows].any(axis=0).sum()) if rows.any() else True
     return Sample(y, X, names, u_codes.astype(np.int64), t_codes.astype(np.int64),
                   uu.astype(np.int64), tt.astype(np.int64), N * max(T - start, 0), balanced,
                   n_driver_terms, n_own)

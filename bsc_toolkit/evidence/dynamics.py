@@ -65,7 +65,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .data import PanelArrays
-from .design import Sample, Spec, build_sample, sample_start
+from .design import Sample, Spec, build_sample
 from .inference import estimate, wald_f
 from .results import LinkResult
 from .within import absorb
@@ -725,7 +725,7 @@ def _prefetch_dynamics(pa: PanelArrays, links: Sequence[LinkResult], W: np.ndarr
         if (lk.verdict == "insufficient_data" or lk.long_run.estimate is None or key in pa.blocks
                 or correction_reason(lk.method, pa.is_panel)):
             continue
-        d, spec = _rectangle_sample(lk, pa, controls) or link_sample(lk, pa, controls)
+        d, spec = link_sample(lk, pa, controls)
         need = MIN_HALF_PERIODS + (1 if spec.unit_trends else 0)
         if d.n_periods < 2 * need or not _unit_major(d) or spec.absorb_effects not in ("unit", "both"):
             continue
@@ -742,32 +742,6 @@ def _prefetch_dynamics(pa: PanelArrays, links: Sequence[LinkResult], W: np.ndarr
     for shape in list(pending):
         if seen[shape] >= 2:  # a group of one gains nothing: it goes one by one
             flush(shape)
-
-
-def _rectangle_sample(lk: LinkResult, pa: PanelArrays, controls: Sequence[str] = ()) -> tuple[Sample, Spec] | None:
-    """:func:`link_sample` when every unit has every column in every period of the sample (the
-    usual case): the same Sample, read straight off the arrays instead of selecting complete rows;
-    None otherwise (or for designs with a trend or constant column)."""
-    m = lk.method
-    spec = link_spec(lk, pa)
-    if not pa.is_panel or spec.absorb_effects not in ("unit", "both") or spec.trend_col or spec.const:
-        return None
-    drivers = [(lk.from_kpi, list(m.get("lags") or []))]
-    own = int(m.get("own_lags") or 0)
-    start = sample_start(drivers, own, spec.diff)
-    arrays, names = pa.regressors(lk.to_kpi, drivers, own, list(m.get("controls") or controls), spec.diff)
-    T = pa.n_periods - start
-    if T <= 0 or not all(np.isfinite(a[:, start:]).all() for a in arrays):
-        return None
-    N = pa.n_units
-    u = np.repeat(np.arange(N, dtype=np.int64), T)
-    t = np.tile(np.arange(T, dtype=np.int64), N)
-    X = np.empty((N * T, len(arrays) - 1))
-    for j, a in enumerate(arrays[1:]):
-        X[:, j] = a[:, start:].ravel()
-    d = Sample(arrays[0][:, start:].ravel(), X, names, u, t, u, t + start, N * T, True,
-               len(drivers[0][1]), own)
-    return d, spec
 
 
 def _corrected_cov(dyn: LinkDynamics, V_fe: np.ndarray | None) -> np.ndarray:
