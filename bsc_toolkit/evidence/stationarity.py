@@ -277,13 +277,7 @@ def adf_pvalues_many(arrays: Sequence[np.ndarray], *, time_demean: bool) -> list
     (the same numbers: each unit's regression is its own)."""
     per: list[list[np.ndarray] | None] = []
     for a in arrays:
-        a = np.asarray(a, dtype=float)
-        if time_demean and a.shape[0] > 1:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                a = a - np.nanmean(a, axis=0, keepdims=True)
-        idx = np.unique(np.linspace(0, a.shape[0] - 1, min(MAX_UNITS_TESTED, a.shape[0])).round().astype(int))
-        series = [s for s in (_longest_run(a[i]) for i in idx) if len(s) >= MIN_PERIODS_TESTS and np.std(s) > 0]
+        series = _tested_units(a, time_demean)[1]
         per.append(series if len(series) >= 2 else None)
     flat = [s for group in per if group for s in group]
     if not flat:
@@ -299,6 +293,19 @@ def adf_pvalues_many(arrays: Sequence[np.ndarray], *, time_demean: bool) -> list
         out.append((_choi(pc[at:at + n]), _choi(pct[at:at + n])))
         at += n
     return out
+
+
+def _tested_units(a: np.ndarray, time_demean: bool) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The column as the per-unit tests see it (time-demeaned when asked) and its tested series:
+    at most MAX_UNITS_TESTED units, evenly spread, each its longest run without gaps, kept when
+    it has MIN_PERIODS_TESTS periods and varies."""
+    a = np.asarray(a, dtype=float)
+    if time_demean and a.shape[0] > 1:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            a = a - np.nanmean(a, axis=0, keepdims=True)
+    idx = np.unique(np.linspace(0, a.shape[0] - 1, min(MAX_UNITS_TESTED, a.shape[0])).round().astype(int))
+    return a, [s for s in (_longest_run(a[i]) for i in idx) if len(s) >= MIN_PERIODS_TESTS and np.std(s) > 0]
 
 
 def classify_panel(a: np.ndarray, *, time_demean: bool) -> SeriesClass:
@@ -317,15 +324,7 @@ def classify_panel(a: np.ndarray, *, time_demean: bool) -> SeriesClass:
     >>> classify_panel(rng.normal(size=(10, 40)), time_demean=True).kind
     'stationary'
     """
-    a = np.asarray(a, dtype=float)
-    if time_demean and a.shape[0] > 1:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            a = a - np.nanmean(a, axis=0, keepdims=True)
-    n_units = a.shape[0]
-    idx = np.unique(np.linspace(0, n_units - 1, min(MAX_UNITS_TESTED, n_units)).round().astype(int))
-    series = [_longest_run(a[i]) for i in idx]
-    series = [s for s in series if len(s) >= MIN_PERIODS_TESTS and np.std(s) > 0]
+    a, series = _tested_units(a, time_demean)
     what = "time-demeaned " if time_demean else ""
     if len(series) < 2:
         return SeriesClass(
