@@ -302,6 +302,11 @@ def _validate(scorecard: Any, history: Any, opts: Options, progress: bool) -> Ev
     return _evidence(scorecard, history, pa, opts, results, n_tests, sections, warnings)
 
 
+def _workers(opts: Options) -> int:
+    """Processes a run may use: ``jobs``, else one per core, at most 2."""
+    return opts.jobs or min(2, os.cpu_count() or 1)
+
+
 def _classify(pa: PanelArrays, cols: list[str], effects: str) -> dict[Any, Any]:
     """The classes of these columns (:func:`~.design.series_classes`) as cache entries."""
     from .design import series_classes
@@ -315,10 +320,9 @@ def _classify_in_halves(pa: PanelArrays, cols: list[str], opts: Options) -> None
     """With ``transform='auto'`` every KPI is classed (unit-root and trend tests, a bootstrap for
     the trends) before its first test: on two cores, half of them in a forked child while this
     process does the other half (the same classes: each KPI's tests are its own)."""
-    jobs = opts.jobs or min(2, os.cpu_count() or 1)
     time_dm = opts.effects in ("time", "both")
     todo = [c for c in cols if (pa.is_panel, time_dm, c) not in pa.class_cache]
-    if opts.transform != "auto" or not pa.is_panel or jobs < 2 or len(todo) < 4 or not can_fork():
+    if opts.transform != "auto" or not pa.is_panel or _workers(opts) < 2 or len(todo) < 4 or not can_fork():
         return
     half = len(todo) // 2
     other = Beside(_classify, pa, todo[half:], opts.effects)
@@ -344,8 +348,7 @@ def _start_robustness(pa: PanelArrays, requests: list[LinkRequest], opts: Option
         return None
     from .robustness import grid_results
 
-    jobs = opts.jobs or min(2, os.cpu_count() or 1)
-    if jobs < 2:
+    if _workers(opts) < 2:
         return Later(grid_results, pa, requests, opts)
     from .batch import BLOCK_BYTES
 
