@@ -415,10 +415,9 @@ class Evidence:
 
     def __init__(self, data: Mapping[str, Any]):
         # links may come as LinkResult objects (read-only and clean already: shared, not copied)
-        d = _clean({k: v for k, v in data.items() if k != "links"})
         links = tuple(x if isinstance(x, LinkResult) else LinkResult(x) for x in data.get("links", []))
+        d = _clean({k: (None if k == "links" else v) for k, v in data.items()})  # the keys in the order given
         d["links"] = [lk._d for lk in links]
-        d = {**{k: d[k] for k in data if k in d}, **d}  # the keys in the order given
         object.__setattr__(self, "_d", d)
         object.__setattr__(self, "_links", links)
         object.__setattr__(self, "_source", None)  # the file it was loaded from, for messages

@@ -464,12 +464,13 @@ def _build_in(out: Path, final: Path, *, scorecard: Scorecard, kind: str, ev: di
         warnings.append(f"OKRs left out: {okr_set}")
     elif okr_set is not None:
         okrs_md = okrs_markdown(okr_set)
+    aspect = _svg_aspect(figures.get("strategy_map"))
     ctx = ReportContext(
         scorecard=scorecard, score=rep, evidence=ev, history=history,
         figures={k: f"figures/{p.name}" for k, p in figures.items()},
         narrative=narrative_md, narrative_source=narrative_source, critique=critique_md, okrs=okrs_md,
         actuals_source=actuals_source,
-        aspects={k: a for k, a in (("strategy_map", _svg_aspect(figures.get("strategy_map"))),) if a},
+        aspects={"strategy_map": aspect} if aspect else {},
     )
     body = body_for(kind, ctx)
     if warnings:
