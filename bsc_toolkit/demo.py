@@ -169,21 +169,13 @@ def shared_drivers(edges: list[tuple[Any, Any]], a: Any, b: Any) -> list[Any]:
     >>> shared_drivers([("P1", "C2"), ("C2", "F2")], "C2", "F2")
     []
     """
+    from .scorecard.lint import reachable
+
     succ: dict[Any, set[Any]] = {}
     for u, v in edges:
         succ.setdefault(u, set()).add(v)
-
-    def reach(start: Any, avoid: Any) -> set[Any]:
-        seen, stack = set(), [start]
-        while stack:
-            for n in succ.get(stack.pop(), ()):
-                if n != avoid and n not in seen:
-                    seen.add(n)
-                    stack.append(n)
-        return seen
-
     nodes = sorted({u for u, _ in edges} | {v for _, v in edges}, key=str)
-    return [z for z in nodes if z not in (a, b) and a in reach(z, b) and b in reach(z, a)]
+    return [z for z in nodes if z not in (a, b) and a in reachable(succ, z, b) and b in reachable(succ, z, a)]
 
 
 def _reporter(progress: bool) -> Callable[[int, str], None]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..scorecard.lint import reachable
 from .batch import LinkRequest, test_links
 from .data import PanelArrays
 from .inference import bh_qvalues
@@ -108,15 +109,7 @@ class _Map:
             self.succ.setdefault(lk.from_kpi, set()).add(lk.to_kpi)
 
     def reaches(self, a: str, b: str) -> bool:
-        seen, stack = set(), [a]
-        while stack:
-            for n in self.succ.get(stack.pop(), ()):
-                if n == b:
-                    return True
-                if n not in seen:
-                    seen.add(n)
-                    stack.append(n)
-        return False
+        return b in reachable(self.succ, a)
 
     def pairs(self) -> list[tuple[str, str]]:
         """Ordered KPI pairs the map does not link (either way), outside a shared objective."""

@@ -11,12 +11,13 @@ Every finding says what to do about it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from .findings import Finding, Findings
 from .model import PERSPECTIVE_ORDER, Perspective, Scorecard
 
-__all__ = ["lint", "objective_graph", "LINT_RULES"]
+__all__ = ["lint", "objective_graph", "reachable", "LINT_RULES"]
 
 MIN_KPIS, MAX_KPIS = 15, 25
 MIN_OBJ, MAX_OBJ = 2, 4
@@ -54,6 +55,26 @@ def objective_graph(sc: Scorecard) -> dict[str, set[str]]:
         if a != b:
             graph[a].add(b)
     return graph
+
+
+def reachable(graph: Mapping[Any, Iterable[Any]], start: Any, avoid: Any = None) -> set[Any]:
+    """Every node a path of ``graph`` edges leads to from ``start``, without passing ``avoid``
+    (``start`` itself only through a cycle).
+
+    Examples
+    --------
+    >>> g = {"L1": {"P1"}, "P1": {"C2", "C3"}, "C3": {"F2"}}
+    >>> sorted(reachable(g, "L1")), sorted(reachable(g, "P1", avoid="C3"))
+    (['C2', 'C3', 'F2', 'P1'], ['C2'])
+    """
+    seen: set[Any] = set()
+    todo = [start]
+    while todo:
+        for n in graph.get(todo.pop(), ()):
+            if n != avoid and n not in seen:
+                seen.add(n)
+                todo.append(n)
+    return seen
 
 
 def _find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -236,24 +257,13 @@ def _lint_map(sc: Scorecard) -> Iterator[Finding]:
                           "link customer (or process) objectives to it so the map explains how it will be achieved", o.id)
 
     # leading indicators upstream of each lagging financial KPI (KPI-level ancestors via objectives)
-    def ancestors(oid: str) -> set[str]:
-        seen: set[str] = set()
-        todo = [oid]
-        while todo:
-            cur = todo.pop()
-            for a in into[cur]:
-                if a not in seen:
-                    seen.add(a)
-                    todo.append(a)
-        return seen
-
     for o in sc.objectives:
         if o.perspective != Perspective.financial:
             continue
         lagging = [k for k in o.kpis if k.indicator == "lagging"]
         if not lagging:
             continue
-        upstream = ancestors(o.id)
+        upstream = reachable(into, o.id)
         leading = [k for u in upstream for k in sc.objective(u).kpis if k.indicator == "leading"]
         if not leading:
             yield Finding("no-leading-driver", "warning",
